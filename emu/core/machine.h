@@ -1,0 +1,85 @@
+/* The emulated nRF52840: a Cortex-M4 on Unicorn, the system it lacks (NVIC,
+ * SCB, SysTick, DWT), the peripheral models on a struct soc, and a run loop
+ * in virtual time. This is what the CLI, the control channel, the sanitizer
+ * and the tests drive. */
+#ifndef EMU_MACHINE_H
+#define EMU_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "soc.h"
+
+struct machine;
+struct symbols;
+
+enum sanitize_mode { SANITIZE_OFF, SANITIZE_WARN, SANITIZE_ERROR };
+
+struct machine_options {
+    const char *firmware;          /* ELF or Intel HEX */
+    FILE *log;                     /* diagnostics; stderr if NULL */
+    bool trace_irq;                /* log exception entry/exit with virtual time */
+    bool trace_mmio;               /* log every peripheral access */
+};
+
+/* Why machine_run returned. */
+enum run_status {
+    RUN_DEADLINE,      /* virtual time reached the requested limit */
+    RUN_IDLE,          /* the CPU sleeps and no event is scheduled before the limit */
+    RUN_STOPPED,       /* machine_request_stop was called */
+    RUN_FAULT,         /* a fault ended the run: see machine_fault_report */
+};
+
+struct machine_stats {
+    uint64_t instructions;
+    uint64_t interrupts;           /* exception entries (including faults) */
+    uint64_t sleeps;               /* WFI/WFE executed */
+    uint64_t dma_transfers;
+    uint64_t resets;
+};
+
+/* Loads the image, builds the chip with every model and resets it: the CPU
+ * starts at the image's vector table (honouring VTOR on later resets).
+ * Returns NULL with a message on log if the image cannot be loaded. */
+struct machine *machine_new(const struct machine_options *opt);
+void machine_free(struct machine *m);
+
+struct soc *machine_soc(struct machine *m);
+const struct symbols *machine_symbols(const struct machine *m);
+
+/* Runs until virtual time reaches `until`, or the CPU sleeps with nothing
+ * scheduled before `until` (time then stays where it is), or a stop request,
+ * or a fault. WFI/WFE with an event scheduled jumps virtual time to it. */
+enum run_status machine_run(struct machine *m, vtime_t until);
+
+/* Safe from any callback (MMIO, models, signal-free threads): the run loop
+ * stops at the next block boundary. */
+void machine_request_stop(struct machine *m);
+
+/* RESET_SYSTEM: pin reset / AIRCR.SYSRESETREQ (GPREGRET survives);
+ * RESET_POWER_ON: power cycle. The CPU restarts from the vector table. */
+void machine_reset(struct machine *m, enum reset_kind kind);
+
+void machine_stats(const struct machine *m, struct machine_stats *out);
+
+/* After RUN_FAULT: the report (kind, registers, PC and function, stacked
+ * frame) was already written to the log; this gives a one-line summary. */
+const char *machine_fault_summary(const struct machine *m);
+
+/* The CPU's current PC and the function it is in ("?" if unknown), for
+ * reports from models and the sanitizer. */
+uint32_t machine_pc(const struct machine *m);
+const char *machine_function_at(const struct machine *m, uint32_t addr);
+
+/* Memory-access observer for the DMA sanitizer: called for every CPU load and
+ * store to data RAM (installed permanently when set, see emulation.md A). The
+ * PC passed is the start of the translated block (Unicorn 2.0.1). NULL to
+ * remove. */
+typedef void (*machine_ram_access_fn)(void *ctx, uint32_t addr, uint32_t size, bool write, uint32_t pc);
+void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void *ctx);
+
+/* Ends the run with a fault report (used by the sanitizer in error mode). */
+void machine_raise_fault(struct machine *m, const char *kind, const char *detail);
+
+#endif

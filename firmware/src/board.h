@@ -1,0 +1,31 @@
+/* The nRF52840 Dongle (PCA10059) around the chip: clocks, LEDs, the user
+ * button, the cycle counter, resets (reference §6.1, §1.5). */
+#ifndef HILDA_BOARD_H
+#define HILDA_BOARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum board_led {
+    LED_CONFIGURED,   /* LD1 green, P0.06: the host configured the device */
+    LED_ALIVE,        /* LD2 green, P1.09: firmware running */
+    LED_ACTIVITY,     /* LD2 blue, P0.12: toggles on every SETUP */
+    LED_FAULT,        /* LD2 red, P0.08: a fault handler ran */
+};
+
+/* UARTE0 pins on the dongle's castellated edge (§6.1, the ones Zephyr's board
+ * file uses): TX P0.20, RX P0.24; no flow control. */
+#define BOARD_UART_TX_PIN 20u
+#define BOARD_UART_RX_PIN 24u
+
+void board_init(void);
+void board_led(enum board_led led, bool on);
+void board_led_toggle(enum board_led led);
+bool board_button_pressed(void);
+uint32_t board_cycles(void);           /* DWT CYCCNT, 64 MHz */
+void board_device_id(uint8_t id[8]);   /* FICR DEVICEID0, DEVICEID1, little-endian */
+void board_nvic_enable(unsigned irq);
+void board_reboot(bool into_bootloader) __attribute__((noreturn));
+void board_fault(void) __attribute__((noreturn));
+
+#endif

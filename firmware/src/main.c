@@ -1,0 +1,102 @@
+/* hilda firmware: wires the drivers to the interrupt vectors and the device
+ * logic to the drivers, then sleeps. All work happens in interrupt handlers
+ * of one priority (board_nvic_enable), so they never preempt each other. */
+#include "board.h"
+#include "counters.h"
+#include "nrf52840.h"
+#include "timer.h"
+#include "uarte.h"
+#include "usb_device.h"
+#include "usbd.h"
+
+/* 10 ms: the status stage of the request that asked for the reboot must
+ * reach the host first (there is no status-stage event to wait for, §8 p. 7). */
+#define REBOOT_DELAY_US 10000u
+#define BUTTON_POLL_US 20000u
+
+static bool reboot_to_bootloader;
+static bool button_was_down;
+
+static void reboot_now(void)
+{
+    board_reboot(reboot_to_bootloader);
+}
+
+static void schedule_reboot(bool into_bootloader)
+{
+    reboot_to_bootloader = into_bootloader;
+    timer_start(TIMER_SLOT_REBOOT, REBOOT_DELAY_US, reboot_now);
+}
+
+/* Polled rather than GPIOTE-driven: 50 Hz is cheap, and two equal samples
+ * 20 ms apart debounce the switch. */
+static void poll_button(void)
+{
+    bool down = board_button_pressed();
+    if (down && !button_was_down)
+        counters.button_presses++;
+    button_was_down = down;
+    timer_start(TIMER_SLOT_BUTTON, BUTTON_POLL_US, poll_button);
+}
+
+static const struct usb_device_hw device_hw = {
+    .set_halt = usbd_set_halt,
+    .halted = usbd_halted,
+    .set_configured = usbd_set_configured,
+    .uart_write = uarte_write,
+    .uart_read = uarte_read,
+    .uart_set_baud = uarte_set_baud,
+    .uart_status = uarte_status,
+    .reboot = schedule_reboot,
+};
+
+/* vector table entries (startup.c) */
+void power_clock_vector(void);
+void uarte0_vector(void);
+void timer0_vector(void);
+void usbd_vector(void);
+
+void power_clock_vector(void)
+{
+    usbd_power_irq();
+}
+
+void uarte0_vector(void)
+{
+    uarte_irq();
+}
+
+void timer0_vector(void)
+{
+    timer_irq();
+}
+
+void usbd_vector(void)
+{
+    usbd_irq();
+}
+
+int main(void)
+{
+    board_init();
+    counters_reset();
+    timer_init();
+
+    const struct uarte_config uart = {
+        .base = NRF_UARTE0_BASE,
+        .pin_tx = BOARD_UART_TX_PIN,
+        .pin_rx = BOARD_UART_RX_PIN,
+        .baud = HILDA_UART_DEFAULT_BAUD,
+    };
+    uarte_init(&uart);
+    board_nvic_enable(NRF_IRQ_UARTE0);
+
+    uint8_t id[8];
+    board_device_id(id);
+    usb_device_init(&device_hw, id);
+    usbd_init();
+    poll_button();
+
+    for (;;)
+        __asm__ volatile("wfi");
+}

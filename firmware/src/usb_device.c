@@ -1,0 +1,302 @@
+/* Chapter 9 of USB 2.0 for one configuration with one interface: the state
+ * rules of reference §7.4, the request layouts of §7.1. A request this module
+ * does not fully understand is a Request Error (STALL): fields the spec fixes
+ * (wValue, wIndex, wLength of 0) are checked, not assumed. */
+#include "usb_device.h"
+
+#include <string.h>
+
+#include "counters.h"
+#include "usb_descriptors.h"
+#include "usb_vendor.h"
+
+/* bmRequestType of the standard requests: direction and recipient (§7.1). */
+#define RT_DEVICE_OUT     0x00
+#define RT_INTERFACE_OUT  0x01
+#define RT_ENDPOINT_OUT   0x02
+#define RT_DEVICE_IN      0x80
+#define RT_INTERFACE_IN   0x81
+#define RT_ENDPOINT_IN    0x82
+
+static const struct usb_device_hw *hw;
+static enum usb_state state;
+static uint8_t configuration;
+/* The last SETUP asked for an OUT data stage: only then may data arrive. */
+static bool out_pending;
+
+static struct usb_reply reply(enum usb_stage stage, uint16_t len)
+{
+    struct usb_reply r = { stage, len, false, 0 };
+    return r;
+}
+
+static struct usb_reply stall(void) { return reply(USB_STAGE_STALL, 0); }
+static struct usb_reply status(void) { return reply(USB_STAGE_STATUS, 0); }
+
+static struct usb_reply data_in(uint8_t *buf, uint16_t wLength, const uint8_t *src, uint16_t n)
+{
+    if (n > wLength)
+        n = wLength;
+    memcpy(buf, src, n);
+    return reply(USB_STAGE_DATA_IN, n);
+}
+
+static bool configured(void)
+{
+    return state == USB_STATE_CONFIGURED;
+}
+
+static bool is_ep0(uint16_t wIndex)
+{
+    return wIndex == 0x00 || wIndex == 0x80;
+}
+
+/* The bulk endpoints exist only in the Configured state (§7.4). */
+static bool is_bulk_ep(uint16_t wIndex)
+{
+    return configured() && (wIndex == USB_DESC_EP_BULK_IN || wIndex == USB_DESC_EP_BULK_OUT);
+}
+
+/* SET_CONFIGURATION and SET_INTERFACE clear halts and reset toggles to DATA0
+ * even when nothing changes (§7.4). */
+static void reset_bulk_endpoints(void)
+{
+    hw->set_halt(USB_DESC_EP_BULK_IN, false);
+    hw->set_halt(USB_DESC_EP_BULK_OUT, false);
+}
+
+/* Device: not self-powered, remote wakeup not enabled. Interface: always 0. */
+static struct usb_reply get_status(const struct usb_setup *s, uint8_t *buf)
+{
+    uint8_t st[2] = { 0, 0 };
+
+    if (s->wValue != 0)
+        return stall();
+    switch (s->bmRequestType) {
+    case RT_DEVICE_IN:
+        if (s->wIndex != 0)
+            return stall();
+        break;
+    case RT_INTERFACE_IN:
+        if (!configured() || s->wIndex != USB_DESC_INTERFACE)
+            return stall();
+        break;
+    case RT_ENDPOINT_IN:
+        if (is_bulk_ep(s->wIndex))
+            st[0] = hw->halted((uint8_t)s->wIndex) ? 1 : 0;
+        else if (!is_ep0(s->wIndex))
+            return stall();
+        break;
+    default:
+        return stall();
+    }
+    return data_in(buf, s->wLength, st, sizeof st);
+}
+
+/* Only ENDPOINT_HALT exists here: DEVICE_REMOTE_WAKEUP is not advertised in
+ * bmAttributes, TEST_MODE is for high-speed devices, interfaces have no
+ * features. EP0 has no halt (§7.4 "not required"): clearing it is a truthful
+ * no-op, setting it is refused rather than claimed and not done. */
+static struct usb_reply feature(const struct usb_setup *s, bool set)
+{
+    if (s->bmRequestType != RT_ENDPOINT_OUT || s->wValue != USB_FEATURE_ENDPOINT_HALT || s->wLength != 0)
+        return stall();
+    if (is_bulk_ep(s->wIndex)) {
+        hw->set_halt((uint8_t)s->wIndex, set);
+        return status();
+    }
+    return is_ep0(s->wIndex) && !set ? status() : stall();
+}
+
+/* The USBD runs the status stage and switches address itself (reference
+ * §3.5), so the state follows at once. In Configured state the spec leaves the
+ * behaviour open; the hardware takes the new address anyway, so hilda follows
+ * it and drops the configuration, as if enumeration had restarted. */
+static struct usb_reply set_address(const struct usb_setup *s)
+{
+    if (s->bmRequestType != RT_DEVICE_OUT || s->wValue > 127 || s->wIndex != 0 || s->wLength != 0)
+        return stall();
+    if (configured()) {
+        configuration = 0;
+        hw->set_configured(false);
+    }
+    state = s->wValue ? USB_STATE_ADDRESS : USB_STATE_DEFAULT;
+    return reply(USB_STAGE_HW_STATUS, 0);
+}
+
+/* wIndex is the LANGID for strings 1..; 0 is accepted too because some hosts
+ * send it. String 0 (the LANGID list) and the other types ignore wIndex. */
+static struct usb_reply get_descriptor(const struct usb_setup *s, uint8_t *buf)
+{
+    uint8_t type = (uint8_t)(s->wValue >> 8), index = (uint8_t)s->wValue;
+    int n;
+
+    if (s->bmRequestType != RT_DEVICE_IN)
+        return stall();
+    if (type == USB_DT_STRING && index != 0 && s->wIndex != 0 && s->wIndex != USB_DESC_LANGID)
+        return stall();
+    n = usb_descriptor_copy(type, index, buf, s->wLength);
+    return n < 0 ? stall() : reply(USB_STAGE_DATA_IN, (uint16_t)n);
+}
+
+static struct usb_reply get_configuration(const struct usb_setup *s, uint8_t *buf)
+{
+    if (s->bmRequestType != RT_DEVICE_IN || s->wValue != 0 || s->wIndex != 0 || state == USB_STATE_DEFAULT)
+        return stall();
+    return data_in(buf, s->wLength, &configuration, 1);
+}
+
+static struct usb_reply set_configuration(const struct usb_setup *s)
+{
+    if (s->bmRequestType != RT_DEVICE_OUT || s->wValue > USB_DESC_CONFIG_VALUE || s->wIndex != 0 ||
+        s->wLength != 0 || state == USB_STATE_DEFAULT)
+        return stall();
+    configuration = (uint8_t)s->wValue;
+    hw->set_configured(configuration != 0);
+    reset_bulk_endpoints();
+    state = configuration ? USB_STATE_CONFIGURED : USB_STATE_ADDRESS;
+    return status();
+}
+
+static struct usb_reply get_interface(const struct usb_setup *s, uint8_t *buf)
+{
+    static const uint8_t alternate = 0;
+
+    if (s->bmRequestType != RT_INTERFACE_IN || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
+        !configured())
+        return stall();
+    return data_in(buf, s->wLength, &alternate, 1);
+}
+
+static struct usb_reply set_interface(const struct usb_setup *s)
+{
+    if (s->bmRequestType != RT_INTERFACE_OUT || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
+        s->wLength != 0 || !configured())
+        return stall();
+    reset_bulk_endpoints();
+    return status();
+}
+
+/* SET_DESCRIPTOR (descriptors are fixed), SYNCH_FRAME (no isochronous
+ * endpoint) and reserved codes fall to the default: STALL. */
+static struct usb_reply standard(const struct usb_setup *s, uint8_t *buf)
+{
+    switch (s->bRequest) {
+    case USB_REQ_GET_STATUS:
+        return get_status(s, buf);
+    case USB_REQ_CLEAR_FEATURE:
+        return feature(s, false);
+    case USB_REQ_SET_FEATURE:
+        return feature(s, true);
+    case USB_REQ_SET_ADDRESS:
+        return set_address(s);
+    case USB_REQ_GET_DESCRIPTOR:
+        return get_descriptor(s, buf);
+    case USB_REQ_GET_CONFIGURATION:
+        return get_configuration(s, buf);
+    case USB_REQ_SET_CONFIGURATION:
+        return set_configuration(s);
+    case USB_REQ_GET_INTERFACE:
+        return get_interface(s, buf);
+    case USB_REQ_SET_INTERFACE:
+        return set_interface(s);
+    default:
+        return stall();
+    }
+}
+
+/* One place for what every reply obeys: at most wLength bytes, the ZLP rule
+ * of reference §3.2, no data stage when wLength is 0, and the stall count. */
+static struct usb_reply finish(const struct usb_setup *s, struct usb_reply r)
+{
+    if (r.stage == USB_STAGE_DATA_IN) {
+        if (r.len > s->wLength)
+            r.len = s->wLength;
+        if (s->wLength == 0)
+            r.stage = USB_STAGE_STATUS;
+        else
+            r.zlp = usb_needs_zlp(r.len, s->wLength, HILDA_EP0_PACKET);
+    }
+    if (r.stage == USB_STAGE_STALL)
+        counters.stalls++;
+    return r;
+}
+
+void usb_device_init(const struct usb_device_hw *device_hw, const uint8_t device_id[8])
+{
+    hw = device_hw;
+    state = USB_STATE_DEFAULT;
+    configuration = 0;
+    out_pending = false;
+    usb_descriptors_init(device_id);
+    usb_vendor_init(device_hw);
+}
+
+/* Class requests have no class interface to go to. The fault is taken before
+ * anything else so that it is spent on this request whatever happens to it. */
+struct usb_reply usb_device_setup(const struct usb_setup *s, uint8_t *buf)
+{
+    struct usb_fault fault = usb_vendor_take_fault();
+    struct usb_reply r;
+
+    counters.setups++;
+    if (fault.stall || s->wLength > HILDA_EP0_MAX_DATA)
+        r = stall();
+    else if (usb_setup_type(s) == USB_TYPE_STANDARD)
+        r = standard(s, buf);
+    else if (usb_setup_type(s) == USB_TYPE_VENDOR)
+        r = usb_vendor_setup(s, buf);
+    else
+        r = stall();
+    r = finish(s, r);
+    r.delay_ms = fault.delay_ms;
+    out_pending = r.stage == USB_STAGE_DATA_OUT;
+    return r;
+}
+
+/* Only vendor requests take OUT data (SET_DESCRIPTOR is refused). */
+struct usb_reply usb_device_out_done(const struct usb_setup *s, const uint8_t *buf, uint16_t len)
+{
+    struct usb_reply r = stall();
+
+    if (out_pending && usb_setup_type(s) == USB_TYPE_VENDOR && len <= s->wLength &&
+        s->wLength <= HILDA_EP0_MAX_DATA)
+        r = usb_vendor_out_done(s, buf, len);
+    out_pending = false;
+    if (r.stage == USB_STAGE_STALL)
+        counters.stalls++;
+    return r;
+}
+
+/* Not counted here: the driver also calls this when VBUS goes away, and
+ * counts only the real USBRESET events itself. A pending fault is dropped: it
+ * was meant for the host's next request, not for a re-enumeration. */
+void usb_device_bus_reset(void)
+{
+    state = USB_STATE_DEFAULT;
+    configuration = 0;
+    out_pending = false;
+    hw->set_configured(false);
+    (void)usb_vendor_take_fault();
+}
+
+/* Suspend keeps address and configuration (USB 2.0 §9.1.1.6). */
+void usb_device_suspend(void)
+{
+    counters.suspends++;
+}
+
+void usb_device_resume(void)
+{
+    counters.resumes++;
+}
+
+enum usb_state usb_device_state(void)
+{
+    return state;
+}
+
+uint8_t usb_device_configuration(void)
+{
+    return configuration;
+}

@@ -1,0 +1,102 @@
+/* The hilda vendor test protocol: the one definition shared by the firmware,
+ * the host tool and the tests (Python reads the #define lines of this file).
+ * docs/protocol.md explains each request; keep the two in step.
+ *
+ * All requests are vendor requests to the device recipient:
+ *   bmRequestType 0x40 (host-to-device) or 0xC0 (device-to-host).
+ * Multi-byte fields on the wire are little-endian. Anything not listed here,
+ * or listed with arguments out of range, is answered with a STALL. */
+#ifndef HILDA_PROTOCOL_H
+#define HILDA_PROTOCOL_H
+
+#include <stdint.h>
+
+/* USB identity: pid.codes test VID/PID (0x1209:0x0001 is reserved by
+ * pid.codes for testing; hilda must never ship under it). */
+#define HILDA_USB_VID              0x1209
+#define HILDA_USB_PID              0x0001
+#define HILDA_PROTOCOL_VERSION     0x0100   /* major.minor, BCD-like */
+
+#define HILDA_REQTYPE_OUT          0x40
+#define HILDA_REQTYPE_IN           0xC0
+
+/* Largest data stage the firmware accepts or produces on EP0. */
+#define HILDA_EP0_MAX_DATA         4096
+#define HILDA_EP0_PACKET           64
+
+/* bRequest codes */
+#define HILDA_REQ_GET_VERSION      0x01  /* IN, 8 bytes: struct hilda_version */
+#define HILDA_REQ_ECHO_WRITE       0x10  /* OUT, 0..4096 bytes stored as the echo buffer */
+#define HILDA_REQ_ECHO_READ        0x11  /* IN, returns min(wLength, stored) bytes of the echo buffer */
+#define HILDA_REQ_UART_WRITE       0x20  /* OUT, 1..HILDA_UART_TX_CAPACITY bytes queued for UARTE TX;
+                                            STALL if more than uart_status.tx_free */
+#define HILDA_REQ_UART_READ        0x21  /* IN, up to wLength bytes the UARTE received (short if fewer) */
+#define HILDA_REQ_UART_SET_BAUD    0x22  /* no data; baud = wValue | wIndex << 16, one of HILDA_UART_BAUDS */
+#define HILDA_REQ_UART_STATUS      0x23  /* IN, 16 bytes: struct hilda_uart_status */
+#define HILDA_REQ_GET_COUNTERS     0x30  /* IN, sizeof(struct hilda_counters) bytes */
+#define HILDA_REQ_RESET_COUNTERS   0x31  /* no data */
+#define HILDA_REQ_FAULT_DELAY      0x40  /* no data; wValue = ms (1..5000): delay the next data stage */
+#define HILDA_REQ_FAULT_STALL      0x41  /* no data; STALL the next request, whatever it is */
+#define HILDA_REQ_GET_VARIANT      0x50  /* IN, wValue = variant id: a stress descriptor, served like
+                                            GET_DESCRIPTOR (truncated to wLength, ZLP rule applies) */
+#define HILDA_REQ_REBOOT           0x60  /* no data; reboot ~10 ms after the status stage */
+#define HILDA_REQ_REBOOT_BOOTLOADER 0x61 /* no data; GPREGRET = 0xB1, then reboot */
+
+/* Stress descriptor variants (HILDA_REQ_GET_VARIANT wValue) */
+#define HILDA_VARIANT_CONFIG_64    0     /* configuration, wTotalLength 64: a wLength > 64 needs a ZLP */
+#define HILDA_VARIANT_CONFIG_128   1     /* configuration, wTotalLength 128: two full packets */
+#define HILDA_VARIANT_STRING_254   2     /* longest well-formed string descriptor: bLength 254, 126 chars */
+#define HILDA_VARIANT_STRING_255   3     /* bLength 255: the largest a descriptor can claim; odd, so not
+                                            well-formed UTF-16 (a host's parser must cope) */
+#define HILDA_VARIANT_STRING_64    4     /* bLength 64: exactly one packet (31 chars), ZLP boundary */
+#define HILDA_VARIANT_COUNT        5
+
+/* UART bridge */
+#define HILDA_UART_TX_CAPACITY     2048
+#define HILDA_UART_RX_CAPACITY     2048
+#define HILDA_UART_DEFAULT_BAUD    115200
+#define HILDA_UART_BAUDS \
+    9600, 14400, 19200, 28800, 38400, 57600, 76800, 115200, 230400, 250000, 460800, 921600, 1000000
+
+#define HILDA_BOOTLOADER_GPREGRET  0xB1
+
+struct hilda_version {
+    uint16_t protocol;        /* HILDA_PROTOCOL_VERSION */
+    uint16_t firmware;        /* major << 8 | minor */
+    uint32_t git_hash;        /* first 8 hex digits of the build's commit, 0 if unknown */
+};
+
+struct hilda_uart_status {
+    uint32_t baud;
+    uint32_t tx_free;         /* bytes HILDA_REQ_UART_WRITE may queue now */
+    uint32_t rx_available;    /* bytes waiting for HILDA_REQ_UART_READ */
+    uint32_t errorsrc;        /* ERRORSRC bits seen since boot (OR of all) */
+};
+
+/* Counters since boot or HILDA_REQ_RESET_COUNTERS; all uint32_t, wrapping. */
+struct hilda_counters {
+    uint32_t setups;          /* EP0SETUP events */
+    uint32_t stalls;          /* requests answered with STALL */
+    uint32_t bus_resets;
+    uint32_t suspends;
+    uint32_t resumes;
+    uint32_t dma_usbd;        /* completed EasyDMA transfers per peripheral */
+    uint32_t dma_uarte_tx;
+    uint32_t dma_uarte_rx;
+    uint32_t uart_errors;     /* EVENTS_ERROR */
+    uint32_t uart_overruns;   /* ERRORSRC.OVERRUN, plus bytes dropped because the RX ring was full */
+    uint32_t uart_rx_bytes;
+    uint32_t uart_tx_bytes;
+    uint32_t ep0_cycles_last; /* DWT cycles from the EP0SETUP interrupt to the next stage armed */
+    uint32_t ep0_cycles_max;
+    uint32_t button_presses;  /* SW1 */
+    uint32_t core_hz;         /* the clock the cycle counts are in (64000000) */
+};
+
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(struct hilda_version) == 8, "wire size");
+_Static_assert(sizeof(struct hilda_uart_status) == 16, "wire size");
+_Static_assert(sizeof(struct hilda_counters) == 64, "wire size");
+#endif
+
+#endif
