@@ -21,12 +21,18 @@ struct machine_options {
     FILE *log;                     /* diagnostics; stderr if NULL */
     bool trace_irq;                /* log exception entry/exit with virtual time */
     bool trace_mmio;               /* log every peripheral access */
+    /* While the CPU sleeps, keep virtual time from running ahead of the wall
+     * clock (so a sleeping firmware costs no host CPU and host-side timeouts
+     * mean what they say). Off: time jumps straight to the next event, which
+     * makes runs without external input fully deterministic and fast. */
+    bool realtime;
+    const char *uart_mode;         /* "pty" (default), "stdio" or "none" */
 };
 
 /* Why machine_run returned. */
 enum run_status {
     RUN_DEADLINE,      /* virtual time reached the requested limit */
-    RUN_IDLE,          /* the CPU sleeps and no event is scheduled before the limit */
+    RUN_IDLE,          /* the CPU sleeps, nothing is scheduled and no fd is watched: it would sleep forever */
     RUN_STOPPED,       /* machine_request_stop was called */
     RUN_FAULT,         /* a fault ended the run: see machine_fault_report */
 };
@@ -48,9 +54,10 @@ void machine_free(struct machine *m);
 struct soc *machine_soc(struct machine *m);
 const struct symbols *machine_symbols(const struct machine *m);
 
-/* Runs until virtual time reaches `until`, or the CPU sleeps with nothing
- * scheduled before `until` (time then stays where it is), or a stop request,
- * or a fault. WFI/WFE with an event scheduled jumps virtual time to it. */
+/* Runs until virtual time reaches `until`, a stop request, a fault, or
+ * RUN_IDLE. WFI/WFE jumps virtual time to the next scheduled event (paced by
+ * the wall clock with `realtime`); with nothing scheduled it blocks on the
+ * watched fds. Between slices of CPU time the watched fds are polled. */
 enum run_status machine_run(struct machine *m, vtime_t until);
 
 /* Safe from any callback (MMIO, models, signal-free threads): the run loop

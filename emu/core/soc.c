@@ -2,6 +2,7 @@
  * EasyDMA: everything models share, with no CPU in sight. */
 #include "soc_impl.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,4 +241,46 @@ void easydma_end(struct soc *soc, struct easydma *ch)
     soc->dma_transfers++;
     if (soc->dma_observer.end)
         soc->dma_observer.end(soc->dma_observer.ctx, ch);
+}
+
+void soc_watch_fd(struct soc *soc, int fd, void (*ready)(struct soc *soc, void *ctx), void *ctx)
+{
+    soc_unwatch_fd(soc, fd);
+    if (soc->nwatched == SOC_MAX_WATCHED_FDS) {
+        soc_log(soc, "emu: too many watched file descriptors, fd %d ignored\n", fd);
+        return;
+    }
+    soc->watched[soc->nwatched++] = (struct soc_fd_watch){ fd, ready, ctx };
+}
+
+void soc_unwatch_fd(struct soc *soc, int fd)
+{
+    for (unsigned i = 0; i < soc->nwatched; i++) {
+        if (soc->watched[i].fd == fd) {
+            soc->watched[i] = soc->watched[--soc->nwatched];
+            return;
+        }
+    }
+}
+
+int soc_poll_fds(struct soc *soc, int timeout_ms)
+{
+    struct pollfd pfd[SOC_MAX_WATCHED_FDS];
+    struct soc_fd_watch w[SOC_MAX_WATCHED_FDS];
+    unsigned n = soc->nwatched;
+
+    if (n == 0)
+        return 0;
+    /* ready() may watch or unwatch fds: work on a copy */
+    memcpy(w, soc->watched, n * sizeof w[0]);
+    for (unsigned i = 0; i < n; i++)
+        pfd[i] = (struct pollfd){ .fd = w[i].fd, .events = POLLIN };
+    int got = poll(pfd, n, timeout_ms);
+    if (got <= 0)
+        return 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+            w[i].ready(soc, w[i].ctx);
+    }
+    return got;
 }

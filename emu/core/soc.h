@@ -69,6 +69,12 @@ void soc_add_periph(struct soc *soc, struct periph *p);
  * once per address (reads then return 0, writes are dropped). */
 void soc_unmodelled(struct soc *soc, const struct periph *p, uint32_t offset, bool write);
 
+/* External input (a pseudo-terminal, the control socket): the run loop
+ * polls fd between slices of CPU time, and blocks on it while the CPU sleeps
+ * with nothing scheduled; ready() runs when fd is readable. */
+void soc_watch_fd(struct soc *soc, int fd, void (*ready)(struct soc *soc, void *ctx), void *ctx);
+void soc_unwatch_fd(struct soc *soc, int fd);
+
 /* printf-style diagnostics to the run's log (stderr unless redirected). */
 void soc_log(struct soc *soc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

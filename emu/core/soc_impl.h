@@ -19,6 +19,14 @@ struct soc_dma_observer {
     void *ctx;
 };
 
+#define SOC_MAX_WATCHED_FDS 16
+
+struct soc_fd_watch {
+    int fd;
+    void (*ready)(struct soc *soc, void *ctx);
+    void *ctx;
+};
+
 struct soc {
     vtime_t now;
     struct sched_event *queue;           /* sorted by (when, seq) */
@@ -37,6 +45,9 @@ struct soc {
     FILE *log;
     uint32_t unmodelled[SOC_MAX_UNMODELLED];
     unsigned nunmodelled;
+
+    struct soc_fd_watch watched[SOC_MAX_WATCHED_FDS];
+    unsigned nwatched;
 
     struct soc_dma_observer dma_observer;
     uint64_t dma_transfers;              /* completed EasyDMA transfers */
@@ -58,5 +69,9 @@ void soc_bus_write(struct soc *soc, uint32_t addr, uint32_t value);
 struct periph *soc_find_periph(struct soc *soc, uint32_t addr);
 
 void soc_reset(struct soc *soc, enum reset_kind kind);
+
+/* Polls the watched fds (timeout_ms as poll(2): 0 = just look, -1 = block)
+ * and calls ready() for each readable one. Returns how many were ready. */
+int soc_poll_fds(struct soc *soc, int timeout_ms);
 
 #endif
