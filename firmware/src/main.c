@@ -1,7 +1,9 @@
 /* hilda firmware: wires the drivers to the interrupt vectors and the device
- * logic to the drivers, then sleeps. All work happens in interrupt handlers
- * of one priority (board_nvic_enable), so they never preempt each other. */
+ * logic to the drivers, then sleeps. All USB and UART work happens in
+ * interrupt handlers of one priority (board_nvic_enable), so they never
+ * preempt each other; thread mode only answers the UART console. */
 #include "board.h"
+#include "console.h"
 #include "counters.h"
 #include "nrf52840.h"
 #include "timer.h"
@@ -94,9 +96,12 @@ int main(void)
     uint8_t id[8];
     board_device_id(id);
     usb_device_init(&device_hw, id);
+    console_init(id);
     usbd_init();
     poll_button();
 
-    for (;;)
+    for (;;) {
         __asm__ volatile("wfi");
+        console_poll();
+    }
 }
