@@ -12,6 +12,7 @@
 #include "soc.h"
 
 struct machine;
+struct nrf52840;
 struct symbols;
 
 enum sanitize_mode { SANITIZE_OFF, SANITIZE_WARN, SANITIZE_ERROR };
@@ -27,6 +28,7 @@ struct machine_options {
      * makes runs without external input fully deterministic and fast. */
     bool realtime;
     const char *uart_mode;         /* "pty" (default), "stdio" or "none" */
+    uint64_t device_id;            /* FICR DEVICEID of the emulated chip */
 };
 
 /* Why machine_run returned. */
@@ -52,6 +54,7 @@ struct machine *machine_new(const struct machine_options *opt);
 void machine_free(struct machine *m);
 
 struct soc *machine_soc(struct machine *m);
+struct nrf52840 *machine_chip(struct machine *m);   /* the peripheral models (emu/periph/nrf52840.h) */
 const struct symbols *machine_symbols(const struct machine *m);
 
 /* Runs until virtual time reaches `until`, a stop request, a fault, or
@@ -67,6 +70,11 @@ void machine_request_stop(struct machine *m);
 /* RESET_SYSTEM: pin reset / AIRCR.SYSRESETREQ (GPREGRET survives);
  * RESET_POWER_ON: power cycle. The CPU restarts from the vector table. */
 void machine_reset(struct machine *m, enum reset_kind kind);
+
+/* Power off: the CPU and the models stop, VBUS goes away (the dongle is
+ * bus-powered: unplugging it is power off). Power on: a power-on reset with
+ * VBUS present. */
+void machine_power(struct machine *m, bool on);
 
 void machine_stats(const struct machine *m, struct machine_stats *out);
 

@@ -164,6 +164,8 @@ void soc_reset(struct soc *soc, enum reset_kind kind)
         soc_irq_set(soc, i, false);
     if (kind == RESET_POWER_ON)
         memset(soc->ram, 0, SOC_RAM_SIZE);
+    if (soc->dma_observer.reset)
+        soc->dma_observer.reset(soc->dma_observer.ctx);
     for (unsigned i = 0; i < soc->nperiphs; i++) {
         if (soc->periphs[i]->reset)
             soc->periphs[i]->reset(soc->periphs[i], kind);

@@ -16,6 +16,7 @@ struct soc_dma_observer {
     void (*begin)(void *ctx, struct easydma *ch);
     void (*end)(void *ctx, struct easydma *ch);
     void (*bad_pointer)(void *ctx, struct easydma *ch);
+    void (*reset)(void *ctx);            /* every transfer ended with the reset */
     void *ctx;
 };
 
