@@ -27,6 +27,7 @@ struct nrf_events {
 };
 
 #define NRF_EVENT_BIT(offset) (((offset) - NRF_EVENTS_BASE) / 4u)
+#define NRF_EVENT_MASK(offset) (1u << NRF_EVENT_BIT(offset))
 
 void nrf_events_init(struct nrf_events *e, struct periph *p, int irq);
 void nrf_events_reset(struct nrf_events *e);
