@@ -47,9 +47,27 @@ struct machine_stats {
     uint64_t resets;
 };
 
-/* Loads the image, builds the chip with every model and resets it: the CPU
- * starts at the image's vector table (honouring VTOR on later resets).
- * Returns NULL with a message on log if the image cannot be loaded. */
+/* Loads the image, builds the chip with every model and resets it.
+ * Returns NULL with a message on log if the image cannot be loaded.
+ *
+ * Reset (here, machine_reset, AIRCR.SYSRESETREQ): hilda-emu has no MBR or
+ * boot loader, so every reset starts the image from its own vector table,
+ * which is the lowest flash address the image loads (0x1000 for the dongle
+ * image, 0 for a bare one): initial SP and reset vector from there, and VTOR
+ * reset to that address, as if a boot loader had set it, so exceptions taken
+ * before the firmware writes VTOR use the image's table. An image whose reset
+ * vector is unusable faults at once (the first run returns RUN_FAULT).
+ *
+ * Faults: the chip escalates a fault to the HardFault handler; hilda-emu
+ * instead ends the run at the first fault (RUN_FAULT) with a report on the
+ * log (kind, r0-r12, sp, lr, pc, xpsr, the functions at PC and LR, the
+ * stacked exception frames) and never runs the firmware's HardFault handler:
+ * a fault is a bug to be shown where it happened. Kinds: invalid instruction
+ * (HardFault via UNDEFINSTR), unmapped read/write/fetch, write to flash
+ * without NVMC CONFIG.WEN, bad EXC_RETURN, stack overflow (an exception frame
+ * outside RAM), vector fetch (no handler, no Thumb bit), SVC that cannot be
+ * taken, BKPT, and "lockup: ..." for a fault in the NMI or HardFault handler
+ * or with FAULTMASK set. A faulted machine stays faulted until a reset. */
 struct machine *machine_new(const struct machine_options *opt);
 void machine_free(struct machine *m);
 
@@ -60,7 +78,11 @@ const struct symbols *machine_symbols(const struct machine *m);
 /* Runs until virtual time reaches `until`, a stop request, a fault, or
  * RUN_IDLE. WFI/WFE jumps virtual time to the next scheduled event (paced by
  * the wall clock with `realtime`); with nothing scheduled it blocks on the
- * watched fds. Between slices of CPU time the watched fds are polled. */
+ * watched fds. Between slices of CPU time the watched fds are polled.
+ * Time: one cycle per instruction, counted per translated block, so a run
+ * stops at a block boundary at or just past `until` (and events fire up to a
+ * block late). Without `realtime` and without external input a run is
+ * deterministic: the same image gives the same virtual-time trace. */
 enum run_status machine_run(struct machine *m, vtime_t until);
 
 /* Safe from any callback (MMIO, models, signal-free threads): the run loop

@@ -120,12 +120,21 @@ struct periph *soc_find_periph(struct soc *soc, uint32_t addr)
 
 static void report_once(struct soc *soc, const char *who, uint32_t addr, bool write)
 {
-    for (unsigned i = 0; i < soc->nunmodelled; i++) {
+    for (unsigned i = 0; i < soc->nunmodelled && i < SOC_MAX_UNMODELLED; i++) {
         if (soc->unmodelled[i] == addr)
             return;
     }
-    if (soc->nunmodelled < SOC_MAX_UNMODELLED)
-        soc->unmodelled[soc->nunmodelled++] = addr;
+    /* A firmware sweeping memory could otherwise flood the log: after the
+     * table is full, say so once and stay quiet. */
+    if (soc->nunmodelled == SOC_MAX_UNMODELLED) {
+        soc_log(soc, "emu: more than %d distinct unmodelled addresses; no further reports\n",
+                SOC_MAX_UNMODELLED);
+        soc->nunmodelled++;
+        return;
+    }
+    if (soc->nunmodelled > SOC_MAX_UNMODELLED)
+        return;
+    soc->unmodelled[soc->nunmodelled++] = addr;
     soc_log(soc, "emu: unmodelled %s of 0x%08x (%s)%s\n", write ? "write" : "read", addr, who,
             write ? ", dropped" : ", reads as 0");
 }

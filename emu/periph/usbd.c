@@ -823,7 +823,11 @@ void usbd_model_free(struct periph *usbd)
 
 void usbd_model_set_power(struct periph *usbd, struct periph *power)
 {
-    to_usbd(usbd)->power = power;
+    struct usbd *u = to_usbd(usbd);
+    u->power = power;
+    /* power.h: from now on the regulator follows ENABLE, starting disabled */
+    if (power)
+        power_usb_regulator(power, u->enabled);
 }
 
 void usbd_host_set_events(struct periph *usbd, const struct usbd_host_events *ev)

@@ -1,0 +1,478 @@
+/* The USB bridge on the CPU thread: see bridge.h. It owns the host side of
+ * the USBD model: attach/detach, the requests the usbfs handler queues
+ * (submit, cancel, reset), the completions, and the capture. */
+#include "bridge.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib-object.h>
+
+#include "enumerate.h"
+#include "nrf52840.h"
+#include "pcap.h"
+#include "soc.h"
+#include "testbed.h"
+#include "urb.h"
+#include "usbd.h"
+#include "usbfs.h"
+
+#define DEBOUNCE_MS 100            /* hub port debounce before the reset (USB 2.0 §7.1.7.3 TATTDB) */
+#define FIRST_DEVNUM 2             /* 1 is the root hub */
+#define LAST_DEVNUM 127
+#define ZLP_PACKET 64              /* the model's bulk packet size */
+
+struct bridge {
+    struct machine *m;
+    struct soc *soc;
+    struct periph *usbd;
+    FILE *log;
+    struct testbed *tb;
+    struct urbq *q;
+    struct usbfs *fs;
+    struct enumerator *en;
+    struct usb_pcap *pcap;
+
+    struct usbdev *dev;            /* the published device, NULL if none */
+    void *handler;                 /* its UMockdevIoctlBase */
+    unsigned next_devnum, enum_devnum;
+    uint16_t langid;               /* from string 0 at attach: the reset re-reads the serial with it */
+    bool has_serial;
+    char serial[ENUM_STRING_MAX];
+    bool resetting;                /* inside a bus reset the host asked for */
+    uint8_t enum_addr;             /* address the enumeration transfer in flight went to */
+    struct urb *reset_urb;         /* the USBDEVFS_RESET being served */
+    struct sched_event debounce_ev, requests_ev;
+    bridge_listener_fn listener;
+    void *listener_ctx;
+};
+
+static void process_requests(struct bridge *b);
+
+static void tell(struct bridge *b, enum bridge_event ev, const char *detail)
+{
+    if (b->listener)
+        b->listener(b->listener_ctx, ev, detail);
+}
+
+static void process_soon(struct bridge *b)
+{
+    soc_schedule(b->soc, &b->requests_ev, 0);
+}
+
+/* ---- the enumerator's bus ---- */
+
+static bool host_submit(void *ctx, struct usb_xfer *x)
+{
+    struct bridge *b = ctx;
+    b->enum_addr = usbd_host_address(b->usbd);
+    usb_pcap_submit(b->pcap, soc_now(b->soc), (uintptr_t)x, BRIDGE_BUSNUM, b->enum_addr, x);
+    return usbd_host_submit(b->usbd, x);
+}
+
+static void host_completed(void *ctx, struct usb_xfer *x)
+{
+    struct bridge *b = ctx;
+    usb_pcap_complete(b->pcap, soc_now(b->soc), (uintptr_t)x, BRIDGE_BUSNUM, b->enum_addr, x,
+                      urb_status_of(x->status, b->resetting));
+}
+
+static bool host_cancel(void *ctx, struct usb_xfer *x)
+{
+    struct bridge *b = ctx;
+    return usbd_host_cancel(b->usbd, x);
+}
+
+/* Transfers the reset kills complete with -ENOENT (see urb_status_of). */
+static void host_bus_reset(void *ctx)
+{
+    struct bridge *b = ctx;
+    b->resetting = true;
+    usbd_host_bus_reset(b->usbd);
+    b->resetting = false;
+}
+
+/* ---- publishing ---- */
+
+static void detach(struct bridge *b, const char *why)
+{
+    if (!b->dev)
+        return;
+    unsigned devnum = b->dev->devnum;
+    usbdev_mark_gone(b->dev);
+    testbed_remove(b->tb, BRIDGE_BUSNUM, devnum);
+    g_object_unref(b->handler);
+    b->handler = NULL;
+    usbdev_unref(b->dev);
+    b->dev = NULL;
+    soc_log(b->soc, "usb: bus %u device %03u removed (%s)\n", BRIDGE_BUSNUM, devnum, why);
+    tell(b, BRIDGE_DETACHED, why);
+}
+
+static unsigned alloc_devnum(struct bridge *b)
+{
+    unsigned n = b->next_devnum;
+    b->next_devnum = n >= LAST_DEVNUM ? FIRST_DEVNUM : n + 1;
+    return n;
+}
+
+static void publish(struct bridge *b, const struct enum_result *r)
+{
+    char err[256];
+    struct usbdev *dev = usbdev_new(b->q, BRIDGE_BUSNUM, b->enum_devnum, r->device, r->configs, r->configs_len,
+                                    r->config_value);
+    void *handler = dev ? usbfs_handler_new(b->fs, dev) : NULL;
+    if (!handler) {
+        usbdev_unref(dev);
+        soc_log(b->soc, "usb: out of memory publishing the device\n");
+        tell(b, BRIDGE_ENUMERATION_FAILED, "out of memory");
+        return;
+    }
+    const struct testbed_device td = {
+        .busnum = BRIDGE_BUSNUM, .devnum = b->enum_devnum, .device = r->device, .configs = r->configs,
+        .configs_len = r->configs_len, .config_value = r->config_value,
+        .manufacturer = r->has_manufacturer ? r->manufacturer : NULL,
+        .product = r->has_product ? r->product : NULL,
+        .serial = r->has_serial ? r->serial : NULL,
+    };
+    int fd = testbed_add(b->tb, &td, handler, err, sizeof err);
+    if (fd < 0) {
+        g_object_unref(handler);
+        usbdev_unref(dev);
+        soc_log(b->soc, "usb: cannot publish the device: %s\n", err);
+        tell(b, BRIDGE_ENUMERATION_FAILED, err);
+        return;
+    }
+    usbdev_set_fifo(dev, fd);
+    b->dev = dev;
+    b->handler = handler;
+    b->langid = r->langid;
+    b->has_serial = r->has_serial;
+    snprintf(b->serial, sizeof b->serial, "%s", r->serial);
+    soc_log(b->soc, "usb: bus %u device %03u: %04x:%04x \"%s\" serial \"%s\", configuration %u\n", BRIDGE_BUSNUM,
+            dev->devnum, usb_le16(r->device + 8), usb_le16(r->device + 10), r->has_product ? r->product : "",
+            r->has_serial ? r->serial : "", r->config_value);
+    tell(b, BRIDGE_ATTACHED, dev->devnode);
+}
+
+static void attach_done(void *ctx, bool ok, bool gone, const struct enum_result *r, const char *why)
+{
+    struct bridge *b = ctx;
+    if (ok) {
+        publish(b, r);
+    } else if (gone) {
+        soc_log(b->soc, "usb: the device went away during enumeration (%s)\n", why);
+    } else {
+        soc_log(b->soc, "usb: enumeration failed: %s; the device is not published\n", why);
+        tell(b, BRIDGE_ENUMERATION_FAILED, why);
+    }
+    process_soon(b);
+}
+
+static void debounced(struct soc *soc, void *ctx)
+{
+    struct bridge *b = ctx;
+    (void)soc;
+    if (!usbd_host_connected(b->usbd) || b->dev || enumerator_busy(b->en))
+        return;
+    b->enum_devnum = alloc_devnum(b);
+    enumerator_start(b->en, ENUM_ATTACH, (uint8_t)b->enum_devnum, 0, 0, attach_done, b);
+}
+
+static void finish_reset(struct bridge *b, int result)
+{
+    struct urb *u = b->reset_urb;
+    b->reset_urb = NULL;
+    if (u)
+        urbq_complete(b->q, u, result, 0);
+}
+
+static void on_connect(void *ctx, bool connected)
+{
+    struct bridge *b = ctx;
+    if (connected) {
+        soc_schedule(b->soc, &b->debounce_ev, SOC_MS(DEBOUNCE_MS));
+        return;
+    }
+    soc_cancel(b->soc, &b->debounce_ev);
+    enumerator_abort(b->en);
+    finish_reset(b, -ENODEV);
+    detach(b, "disconnected: the pull-up went off");
+    process_soon(b);
+}
+
+/* ---- USBDEVFS_RESET ---- */
+
+static void reset_done(void *ctx, bool ok, bool gone, const struct enum_result *r, const char *why)
+{
+    struct bridge *b = ctx;
+    struct usbdev *d = b->dev;
+    const char *changed = NULL;
+    if (!ok) {
+        if (!gone)
+            changed = why;
+    } else if (!d) {
+        gone = true;
+    } else if (memcmp(r->device, d->device, USB_DEVICE_DESC_SIZE) != 0) {
+        changed = "the device descriptor changed";
+    } else if (r->configs_len != d->configs_len || memcmp(r->configs, d->configs, d->configs_len) != 0) {
+        changed = "a configuration descriptor changed";
+    } else if (r->has_serial != b->has_serial || strcmp(r->serial, b->serial) != 0) {
+        changed = "the serial number changed";
+    }
+    if (ok && !changed && d) {
+        urbq_lock(b->q);
+        d->config_value = r->config_value ? r->config_value : d->config_value;
+        memset(d->alts, 0, sizeof d->alts);
+        urbq_unlock(b->q);
+        finish_reset(b, 0);
+    } else {
+        /* like usb_reset_and_verify_device: a device that is no longer the
+         * same one is logically disconnected and enumerated anew */
+        finish_reset(b, -ENODEV);
+        if (changed) {
+            soc_log(b->soc, "usb: after the reset: %s; enumerating it as a new device\n", changed);
+            detach(b, "changed across a reset");
+            if (usbd_host_connected(b->usbd))
+                soc_schedule(b->soc, &b->debounce_ev, SOC_MS(DEBOUNCE_MS));
+        }
+    }
+    process_soon(b);
+}
+
+static void cpu_reset(struct bridge *b, struct urb *u)
+{
+    urb_ref(u);                    /* urbq_complete drops it */
+    if (!b->dev || u->dev != b->dev || b->reset_urb) {
+        urbq_complete(b->q, u, b->reset_urb ? -EBUSY : -ENODEV, 0);
+        return;
+    }
+    urbq_lock(b->q);
+    uint8_t config = b->dev->config_value;
+    urbq_unlock(b->q);
+    b->reset_urb = u;
+    enumerator_start(b->en, ENUM_RESET, (uint8_t)b->dev->devnum, config, b->langid, reset_done, b);
+}
+
+/* ---- client transfers ---- */
+
+/* Standard requests whose success changes what the host must believe. */
+static void track_request(struct bridge *b, struct urb *u)
+{
+    const uint8_t *s = u->x.setup;
+    struct usbdev *d = u->dev;
+    if (s[0] == 0x00 && s[1] == 0x09) {               /* SET_CONFIGURATION */
+        size_t len;
+        if (s[2] && !usbdesc_config_by_value(d->configs, d->configs_len, s[2], &len))
+            return;
+        urbq_lock(b->q);
+        d->config_value = s[2];
+        memset(d->alts, 0, sizeof d->alts);
+        urbq_unlock(b->q);
+        if (d == b->dev)
+            testbed_set_config(b->tb, BRIDGE_BUSNUM, d->configs, d->configs_len, s[2]);
+    } else if (s[0] == 0x01 && s[1] == 0x0B && s[4] < USB_MAX_INTERFACES) {   /* SET_INTERFACE */
+        urbq_lock(b->q);
+        d->alts[s[4]] = s[2];
+        urbq_unlock(b->q);
+    }
+}
+
+static void urb_done(struct usb_xfer *x, void *ctx)
+{
+    struct urb *u = ctx;
+    struct bridge *b = u->host;
+    bool control = (x->ep & 0x0F) == 0;
+    bool in = control ? (x->setup[0] & 0x80) != 0 : (x->ep & 0x80) != 0;
+    u->in_model = false;
+    int status = urb_status_of(x->status, b->resetting);
+    usb_pcap_complete(b->pcap, soc_now(b->soc), (uintptr_t)u, BRIDGE_BUSNUM, (uint8_t)u->dev->devnum, x, status);
+    if (status == 0 && !control && !in && (u->flags & 0x40 /* URB_ZERO_PACKET */) && !u->zlp_sent &&
+        x->len > 0 && x->len % ZLP_PACKET == 0) {
+        /* the transfer ends with a zero-length packet */
+        u->zlp_sent = true;
+        u->actual_before_zlp = x->actual;
+        x->len = 0;
+        usb_pcap_submit(b->pcap, soc_now(b->soc), (uintptr_t)u, BRIDGE_BUSNUM, (uint8_t)u->dev->devnum, x);
+        if ((u->in_model = usbd_host_submit(b->usbd, x)))
+            return;
+        status = -ENODEV;
+    }
+    uint32_t actual = u->zlp_sent ? u->actual_before_zlp : x->actual;
+    if (status == 0 && in && (u->flags & 0x01 /* URB_SHORT_NOT_OK */) && actual < x->len)
+        status = -EREMOTEIO;
+    if (status == 0 && control)
+        track_request(b, u);
+    urbq_complete(b->q, u, status, actual);
+}
+
+static void cpu_submit(struct bridge *b, struct urb *u)
+{
+    urb_ref(u);                    /* urbq_complete drops it */
+    if (!b->dev || u->dev != b->dev) {
+        urbq_complete(b->q, u, -ENODEV, 0);
+        return;
+    }
+    u->host = b;
+    u->x.done = urb_done;
+    u->x.ctx = u;
+    usb_pcap_submit(b->pcap, soc_now(b->soc), (uintptr_t)u, BRIDGE_BUSNUM, (uint8_t)u->dev->devnum, &u->x);
+    u->in_model = usbd_host_submit(b->usbd, &u->x);
+    if (!u->in_model) {
+        u->x.status = USB_XFER_DISCONNECTED;
+        usb_pcap_complete(b->pcap, soc_now(b->soc), (uintptr_t)u, BRIDGE_BUSNUM, (uint8_t)u->dev->devnum, &u->x,
+                          -ENODEV);
+        urbq_complete(b->q, u, -ENODEV, 0);
+    }
+}
+
+/* The requests the worker queued, in order. While an enumeration runs (a
+ * reset), they wait, as usbfs callers wait for the device lock. */
+static void process_requests(struct bridge *b)
+{
+    urbq_clear_wakeup(b->q);
+    struct urb_req *r;
+    while ((r = urbq_take(b->q))) {
+        if (enumerator_busy(b->en)) {
+            urbq_putback(b->q, r);
+            return;
+        }
+        switch (r->kind) {
+        case URB_REQ_SUBMIT:
+            cpu_submit(b, r->urb);
+            break;
+        case URB_REQ_CANCEL:
+            if (r->urb->in_model)
+                usbd_host_cancel(b->usbd, &r->urb->x);
+            break;
+        case URB_REQ_RESET:
+            cpu_reset(b, r->urb);
+            break;
+        }
+        urbq_req_free(r);
+    }
+}
+
+static void on_wakeup(struct soc *soc, void *ctx)
+{
+    (void)soc;
+    process_requests(ctx);
+}
+
+static void requests_due(struct soc *soc, void *ctx)
+{
+    (void)soc;
+    process_requests(ctx);
+}
+
+/* ---- life cycle ---- */
+
+struct bridge *bridge_new(struct machine *m, const struct bridge_options *opt, char *err, size_t errlen)
+{
+    struct bridge *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->m = m;
+    b->soc = machine_soc(m);
+    b->usbd = nrf52840_usbd(machine_chip(m));
+    b->log = opt && opt->log ? opt->log : stderr;
+    b->next_devnum = FIRST_DEVNUM;
+    b->debounce_ev = (struct sched_event){ .name = "USB attach debounce", .fire = debounced, .ctx = b };
+    b->requests_ev = (struct sched_event){ .name = "USB bridge requests", .fire = requests_due, .ctx = b };
+    if (!b->usbd) {
+        snprintf(err, errlen, "the chip has no USBD model");
+        free(b);
+        return NULL;
+    }
+    if (opt && opt->pcap && !(b->pcap = usb_pcap_open(opt->pcap))) {
+        snprintf(err, errlen, "cannot write the capture %s: %s", opt->pcap, strerror(errno));
+        free(b);
+        return NULL;
+    }
+    b->fs = usbfs_new(NULL, b->log);
+    b->q = urbq_new(usbfs_sync_done, b->fs);
+    const struct enum_host host = { host_submit, host_completed, host_cancel, host_bus_reset, b };
+    b->en = enumerator_new(b->soc, &host);
+    if (!b->fs || !b->q || !b->en) {
+        snprintf(err, errlen, "out of memory");
+        bridge_free(b);
+        return NULL;
+    }
+    usbfs_set_queue(b->fs, b->q);
+    /* The testbed starts its worker thread, which inherits this thread's
+     * CPU mask: narrow it for the creation only. */
+    cpu_set_t saved, one;
+    bool pin = opt && opt->worker_cpu >= 0 && opt->worker_cpu < CPU_SETSIZE &&
+               pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+    if (pin) {
+        CPU_ZERO(&one);
+        CPU_SET(opt->worker_cpu, &one);
+        pin = pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+    }
+    b->tb = testbed_new();
+    if (pin)
+        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    if (!b->tb) {
+        snprintf(err, errlen, "cannot create the umockdev testbed");
+        bridge_free(b);
+        return NULL;
+    }
+    soc_watch_fd(b->soc, urbq_eventfd(b->q), on_wakeup, b);
+    const struct usbd_host_events ev = { on_connect, b };
+    usbd_host_set_events(b->usbd, &ev);
+    if (usbd_host_connected(b->usbd))
+        on_connect(b, true);
+    return b;
+}
+
+void bridge_free(struct bridge *b)
+{
+    if (!b)
+        return;
+    if (b->usbd) {
+        const struct usbd_host_events none = { NULL, NULL };
+        usbd_host_set_events(b->usbd, &none);
+    }
+    soc_cancel(b->soc, &b->debounce_ev);
+    soc_cancel(b->soc, &b->requests_ev);
+    if (b->en)
+        enumerator_abort(b->en);
+    finish_reset(b, -ENODEV);
+    detach(b, "the emulator stops");
+    if (b->q)
+        soc_unwatch_fd(b->soc, urbq_eventfd(b->q));
+    /* The testbed's worker thread is told to stop but not joined by
+     * umockdev, so a handler may still run: the queue and the usbfs state
+     * it uses are left to the process exit rather than freed under it. */
+    testbed_free(b->tb);
+    enumerator_free(b->en);
+    usb_pcap_close(b->pcap);
+    free(b);
+}
+
+void bridge_set_listener(struct bridge *b, bridge_listener_fn fn, void *ctx)
+{
+    b->listener = fn;
+    b->listener_ctx = ctx;
+}
+
+const char *bridge_umockdev_dir(const struct bridge *b)
+{
+    return testbed_dir(b->tb);
+}
+
+const char *bridge_preload(const struct bridge *b)
+{
+    return testbed_preload_env(b->tb);
+}
+
+unsigned bridge_devnum(const struct bridge *b)
+{
+    return b->dev ? b->dev->devnum : 0;
+}

@@ -1,0 +1,60 @@
+/* The USB bridge: makes the emulated dongle a USB device that unmodified
+ * libusb programs use, through umockdev (reference/emulation.md B).
+ *
+ * It plays the host: when the firmware pulls D+ up (the USBD model reports
+ * a connection), it waits 100 ms (the hub's debounce), then enumerates the
+ * firmware like Linux does (enumerate.h) and publishes what the firmware
+ * answered as bus 1 device N in a umockdev testbed (testbed.h), whose node
+ * answers the usbfs ioctls (usbfs.h). Device numbers count up from 2 and
+ * the address is the device number, as on Linux. A pull-up going off, a
+ * firmware reboot or a power cycle removes the device; the next connection
+ * is a new device with a new number. USBDEVFS_RESET keeps the number.
+ *
+ * Threads: all of this runs on the CPU thread except the usbfs handler,
+ * which runs on umockdev's worker thread (urb.h has the hand-over). */
+#ifndef EMU_BRIDGE_BRIDGE_H
+#define EMU_BRIDGE_BRIDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "machine.h"
+
+#define BRIDGE_BUSNUM 1
+
+struct bridge;
+
+struct bridge_options {
+    const char *pcap;            /* usbmon capture file, NULL for none */
+    FILE *log;                   /* stderr if NULL */
+    /* CPU for umockdev's worker thread (the one answering the clients'
+     * ioctls), -1 to leave it to the scheduler. A client on the same CPU
+     * saves two cross-CPU wake-ups per ioctl, the dominant cost on a
+     * virtual machine (about 1.6x more transfers a second measured). */
+    int worker_cpu;
+};
+
+enum bridge_event {
+    BRIDGE_ATTACHED,             /* enumerated and published: clients may use it */
+    BRIDGE_DETACHED,             /* removed (disconnect, reboot, power, reset into another device) */
+    BRIDGE_ENUMERATION_FAILED,   /* the firmware answered something unusable: detail says what */
+};
+
+typedef void (*bridge_listener_fn)(void *ctx, enum bridge_event ev, const char *detail);
+
+/* Creates the testbed (this sets LD_PRELOAD and UMOCKDEV_DIR in this
+ * process's environment, for the children to inherit: call it before
+ * starting any child or thread) and connects to the machine's USBD model.
+ * NULL with a sentence in err on failure. */
+struct bridge *bridge_new(struct machine *m, const struct bridge_options *opt, char *err, size_t errlen);
+void bridge_free(struct bridge *b);
+
+/* Called on the CPU thread (from inside machine_run). */
+void bridge_set_listener(struct bridge *b, bridge_listener_fn fn, void *ctx);
+
+const char *bridge_umockdev_dir(const struct bridge *b);
+const char *bridge_preload(const struct bridge *b);   /* the LD_PRELOAD value clients need */
+unsigned bridge_devnum(const struct bridge *b);       /* 0 while no device is published */
+
+#endif

@@ -1,0 +1,448 @@
+/* URB bookkeeping between the worker and the CPU thread: see urb.h. */
+#include "urb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct urbq {
+    pthread_mutex_t lock;
+    int efd;
+    struct urb_req *head, *tail;
+    void (*sync_done)(void *ctx, struct urb *u);
+    void *ctx;
+};
+
+struct urbq *urbq_new(void (*sync_done)(void *ctx, struct urb *u), void *ctx)
+{
+    struct urbq *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (q->efd < 0) {
+        free(q);
+        return NULL;
+    }
+    pthread_mutex_init(&q->lock, NULL);
+    q->sync_done = sync_done;
+    q->ctx = ctx;
+    return q;
+}
+
+void urbq_free(struct urbq *q)
+{
+    if (!q)
+        return;
+    struct urb_req *r;
+    while ((r = urbq_take(q)))
+        urbq_req_free(r);
+    close(q->efd);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+int urbq_eventfd(const struct urbq *q)
+{
+    return q->efd;
+}
+
+void urbq_lock(struct urbq *q)
+{
+    pthread_mutex_lock(&q->lock);
+}
+
+void urbq_unlock(struct urbq *q)
+{
+    pthread_mutex_unlock(&q->lock);
+}
+
+static void wake_cpu(struct urbq *q)
+{
+    uint64_t one = 1;
+    ssize_t n = write(q->efd, &one, sizeof one);
+    (void)n;   /* EAGAIN: the counter is already non-zero, the CPU will look */
+}
+
+void urbq_clear_wakeup(struct urbq *q)
+{
+    uint64_t v;
+    ssize_t n = read(q->efd, &v, sizeof v);
+    (void)n;
+}
+
+/* ---- the node's readiness ---- */
+
+/* ready: drain the FIFO (writable, POLLOUT); not ready: fill it. */
+static void fifo_ready(struct usbdev *d, bool ready)
+{
+    if (d->fifo_fd < 0)
+        return;
+    uint8_t buf[4096];
+    if (ready) {
+        while (read(d->fifo_fd, buf, sizeof buf) > 0)
+            ;
+    } else {
+        memset(buf, 0, sizeof buf);
+        while (write(d->fifo_fd, buf, sizeof buf) > 0)
+            ;
+    }
+}
+
+static void reapable_add(struct usbdev *d, int delta)
+{
+    unsigned before = d->reapable;
+    d->reapable = (unsigned)((int)d->reapable + delta);
+    if (before == 0 && d->reapable > 0)
+        fifo_ready(d, true);
+    else if (before > 0 && d->reapable == 0)
+        fifo_ready(d, false);
+}
+
+/* ---- devices ---- */
+
+struct usbdev *usbdev_new(struct urbq *q, unsigned busnum, unsigned devnum, const uint8_t *device,
+                          const uint8_t *configs, size_t configs_len, uint8_t config_value)
+{
+    struct usbdev *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->configs = malloc(configs_len ? configs_len : 1);
+    if (!d->configs) {
+        free(d);
+        return NULL;
+    }
+    memcpy(d->configs, configs, configs_len);
+    d->configs_len = configs_len;
+    memcpy(d->device, device, USB_DEVICE_DESC_SIZE);
+    d->q = q;
+    d->busnum = busnum;
+    d->devnum = devnum;
+    snprintf(d->devnode, sizeof d->devnode, "/dev/bus/usb/%03u/%03u", busnum, devnum);
+    d->fifo_fd = -1;
+    d->refs = 1;
+    d->config_value = config_value;
+    return d;
+}
+
+void usbdev_ref(struct usbdev *d)
+{
+    urbq_lock(d->q);
+    d->refs++;
+    urbq_unlock(d->q);
+}
+
+void usbdev_unref(struct usbdev *d)
+{
+    if (!d)
+        return;
+    urbq_lock(d->q);
+    bool last = --d->refs == 0;
+    urbq_unlock(d->q);
+    if (!last)
+        return;
+    if (d->fifo_fd >= 0)
+        close(d->fifo_fd);
+    free(d->configs);
+    free(d);
+}
+
+void usbdev_set_fifo(struct usbdev *d, int fd)
+{
+    urbq_lock(d->q);
+    d->fifo_fd = fd;
+    fifo_ready(d, d->reapable > 0);
+    urbq_unlock(d->q);
+}
+
+void usbdev_mark_gone(struct usbdev *d)
+{
+    urbq_lock(d->q);
+    d->gone = true;
+    urbq_unlock(d->q);
+}
+
+bool usbdev_is_gone(struct usbdev *d)
+{
+    urbq_lock(d->q);
+    bool gone = d->gone;
+    urbq_unlock(d->q);
+    return gone;
+}
+
+/* ---- URBs ---- */
+
+struct urb *urb_new(struct urbq *q, struct usbdev *dev, uint32_t buf_len)
+{
+    struct urb *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    u->buf = malloc(buf_len ? buf_len : 1);
+    if (!u->buf) {
+        free(u);
+        return NULL;
+    }
+    u->buf_len = buf_len;
+    u->q = q;
+    u->dev = dev;
+    usbdev_ref(dev);
+    u->refs = 1;
+    u->purpose = URB_REQ_SUBMIT;
+    return u;
+}
+
+static void urb_free(struct urb *u)
+{
+    if (u->destroy)
+        u->destroy(u);
+    usbdev_unref(u->dev);
+    free(u->buf);
+    free(u);
+}
+
+void urb_ref(struct urb *u)
+{
+    urbq_lock(u->q);
+    u->refs++;
+    urbq_unlock(u->q);
+}
+
+void urb_unref(struct urb *u)
+{
+    if (!u)
+        return;
+    urbq_lock(u->q);
+    bool last = --u->refs == 0;
+    urbq_unlock(u->q);
+    if (last)
+        urb_free(u);
+}
+
+/* Under the lock: drop a reference, collecting the URB on `dead` (linked
+ * through next) if it was the last, to be freed after unlocking. */
+static void unref_locked(struct urb *u, struct urb **dead)
+{
+    if (--u->refs == 0) {
+        u->next = *dead;
+        *dead = u;
+    }
+}
+
+static void free_dead(struct urb *dead)
+{
+    while (dead) {
+        struct urb *next = dead->next;
+        urb_free(dead);
+        dead = next;
+    }
+}
+
+static void push_req_locked(struct urbq *q, struct urb_req *r)
+{
+    r->next = NULL;
+    if (q->tail)
+        q->tail->next = r;
+    else
+        q->head = r;
+    q->tail = r;
+}
+
+void urbq_post(struct urbq *q, enum urb_req_kind kind, struct urb *u, struct urb_owner *owner)
+{
+    struct urb_req *r = malloc(sizeof *r);
+    urbq_lock(q);
+    if (kind == URB_REQ_SUBMIT && owner) {
+        u->owner = owner;
+        u->next = owner->pending;
+        owner->pending = u;
+        u->refs++;
+    }
+    if (r) {
+        r->kind = kind;
+        r->urb = u;
+        u->refs++;
+        push_req_locked(q, r);
+    }
+    urbq_unlock(q);
+    if (r)
+        wake_cpu(q);
+    else if (kind == URB_REQ_SUBMIT)
+        urbq_complete(q, (urb_ref(u), u), -ENOMEM, 0);   /* out of memory: the URB fails at once */
+}
+
+struct urb_req *urbq_take(struct urbq *q)
+{
+    urbq_lock(q);
+    struct urb_req *r = q->head;
+    if (r) {
+        q->head = r->next;
+        if (!q->head)
+            q->tail = NULL;
+        r->next = NULL;
+    }
+    urbq_unlock(q);
+    return r;
+}
+
+void urbq_putback(struct urbq *q, struct urb_req *r)
+{
+    urbq_lock(q);
+    r->next = q->head;
+    q->head = r;
+    if (!q->tail)
+        q->tail = r;
+    urbq_unlock(q);
+}
+
+void urbq_req_free(struct urb_req *r)
+{
+    if (!r)
+        return;
+    urb_unref(r->urb);
+    free(r);
+}
+
+static void unlink_pending(struct urb_owner *o, struct urb *u)
+{
+    for (struct urb **pp = &o->pending; *pp; pp = &(*pp)->next) {
+        if (*pp == u) {
+            *pp = u->next;
+            u->next = NULL;
+            return;
+        }
+    }
+}
+
+void urbq_complete(struct urbq *q, struct urb *u, int status, uint32_t actual)
+{
+    struct urb *dead = NULL;
+    bool notify = false;
+    urbq_lock(q);
+    u->completed = true;
+    u->status = status;
+    u->actual = actual;
+    if (u->owner) {
+        struct urb_owner *o = u->owner;
+        unlink_pending(o, u);
+        u->next = NULL;
+        if (o->done_tail)
+            o->done_tail->next = u;
+        else
+            o->done = u;
+        o->done_tail = u;
+        reapable_add(u->dev, +1);
+    } else if (u->sync) {
+        u->refs++;
+        notify = true;
+    }
+    unref_locked(u, &dead);            /* the CPU side's reference */
+    urbq_unlock(q);
+    if (notify)
+        q->sync_done(q->ctx, u);
+    free_dead(dead);
+}
+
+struct urb *urbq_reap(struct urbq *q, struct urb_owner *o)
+{
+    urbq_lock(q);
+    struct urb *u = o->done;
+    if (u) {
+        o->done = u->next;
+        if (!o->done)
+            o->done_tail = NULL;
+        u->next = NULL;
+        u->owner = NULL;
+        reapable_add(u->dev, -1);
+    }
+    urbq_unlock(q);
+    return u;
+}
+
+int urbq_discard(struct urbq *q, struct urb_owner *o, uint64_t user_addr)
+{
+    struct urb_req *r = malloc(sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    urbq_lock(q);
+    struct urb *u = o->pending;
+    while (u && u->user_addr != user_addr)
+        u = u->next;
+    if (!u || u->discarding) {
+        urbq_unlock(q);
+        free(r);
+        return u ? 0 : -EINVAL;
+    }
+    u->discarding = true;
+    r->kind = URB_REQ_CANCEL;
+    r->urb = u;
+    u->refs++;
+    push_req_locked(q, r);
+    urbq_unlock(q);
+    wake_cpu(q);
+    return 0;
+}
+
+void urbq_owner_release(struct urbq *q, struct urb_owner *o, void (*forget)(struct urb *u))
+{
+    struct urb *dead = NULL;
+    bool posted = false;
+    urbq_lock(q);
+    while (o->pending) {
+        struct urb *u = o->pending;
+        o->pending = u->next;
+        u->next = NULL;
+        u->owner = NULL;
+        if (forget)
+            forget(u);
+        struct urb_req *r = u->completed ? NULL : malloc(sizeof *r);
+        if (r) {
+            r->kind = URB_REQ_CANCEL;
+            r->urb = u;
+            u->refs++;
+            push_req_locked(q, r);
+            posted = true;
+        }
+        unref_locked(u, &dead);
+    }
+    while (o->done) {
+        struct urb *u = o->done;
+        o->done = u->next;
+        u->next = NULL;
+        u->owner = NULL;
+        if (forget)
+            forget(u);
+        reapable_add(u->dev, -1);
+        unref_locked(u, &dead);
+    }
+    o->done_tail = NULL;
+    if (o->dev) {
+        for (unsigned i = 0; i < USB_MAX_INTERFACES; i++) {
+            if (o->dev->claims[i] == o)
+                o->dev->claims[i] = NULL;
+        }
+    }
+    urbq_unlock(q);
+    if (posted)
+        wake_cpu(q);
+    free_dead(dead);
+}
+
+int urb_status_of(enum usb_xfer_status st, bool host_resetting)
+{
+    switch (st) {
+    case USB_XFER_OK: return 0;
+    case USB_XFER_STALL: return -EPIPE;
+    case USB_XFER_CANCELLED: return -ENOENT;
+    /* A reset the host asked for kills URBs like usb_kill_urb (-ENOENT); a
+     * device that went away gives -ENODEV, which libusb reports as
+     * LIBUSB_TRANSFER_NO_DEVICE. */
+    case USB_XFER_DISCONNECTED: return host_resetting ? -ENOENT : -ENODEV;
+    case USB_XFER_OVERFLOW: return -EOVERFLOW;
+    case USB_XFER_PENDING: break;
+    }
+    return -EINPROGRESS;
+}

@@ -1,0 +1,846 @@
+/* usbfs ioctl handling on umockdev's worker thread: see usbfs.h.
+ *
+ * Every argument comes from a client process and is untrusted: sizes are
+ * bounded before anything is resolved (umockdev copies what is resolved),
+ * and a pointer the client's preload cannot read ends that client, not us
+ * (resolve fails here and the ioctl is answered EFAULT). The kernel
+ * behaviour copied is devio.c's: proc_do_submiturb, check_ctrlrecip,
+ * checkintf/claimintf, proc_setconfig, usb_set_interface, usb_clear_halt. */
+#include "usbfs.h"
+
+#include <errno.h>
+#include <sys/ioctl.h>   /* _IOR and friends, which usbdevice_fs.h uses without including */
+#include <linux/usbdevice_fs.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <umockdev.h>
+
+#include "descriptors.h"
+
+#define DEFERRED 1                      /* dispatch(): the answer comes later */
+#define MAX_URB_BYTES (16u << 20)       /* Linux's default usbfs_memory_mb */
+#define CTRL_SET_TIMEOUT_MS 5000        /* Linux USB_CTRL_SET_TIMEOUT */
+#define USB_SPEED_FULL 2                /* linux/usb/ch9.h */
+#define MAX_UNKNOWN_LOGGED 64
+
+#define CAPS (USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_NO_PACKET_SIZE_LIM | USBDEVFS_CAP_REAP_AFTER_DISCONNECT)
+#define URB_FLAGS_ALLOWED (USBDEVFS_URB_ISO_ASAP | USBDEVFS_URB_SHORT_NOT_OK | USBDEVFS_URB_BULK_CONTINUATION | \
+                           USBDEVFS_URB_NO_FSBR | USBDEVFS_URB_ZERO_PACKET | USBDEVFS_URB_NO_INTERRUPT)
+
+struct usbfs {
+    struct urbq *q;
+    FILE *log;
+    GMainContext *worker;               /* umockdev's, seen at the first ioctl */
+    GMutex unknown_lock;
+    unsigned long unknown[MAX_UNKNOWN_LOGGED];
+    unsigned n_unknown;
+};
+
+struct handler_ctx {
+    struct usbfs *fs;
+    struct usbdev *dev;
+};
+
+/* One open file of the node (one UMockdevIoctlClient). */
+struct client {
+    struct usbfs *fs;
+    struct urb_owner o;
+    uint64_t read_pos;
+};
+
+enum op_kind { OP_CONTROL, OP_BULK, OP_CLEAR_HALT, OP_SETINTERFACE, OP_SETCONFIG, OP_RESET };
+
+/* A synchronous ioctl waiting for its transfer (lives inside its urb). */
+struct sync_op {
+    struct usbfs *fs;
+    struct client *c;
+    struct urb *u;
+    UMockdevIoctlClient *cl;            /* until answered */
+    UMockdevIoctlData *data;            /* CONTROL/BULK: the client's buffer, for IN data */
+    GSource *timer;
+    enum op_kind kind;
+    uint32_t data_offset;               /* where the data stage starts in u->buf */
+    bool in;
+    uint8_t ifnum;
+};
+
+/* ---- helpers ---- */
+
+static void answer(UMockdevIoctlClient *cl, long r)
+{
+    if (r < 0)
+        umockdev_ioctl_client_complete(cl, -1, (int)-r);
+    else
+        umockdev_ioctl_client_complete(cl, r, 0);
+}
+
+/* The client memory at the pointer stored at offset `off` of d, len bytes;
+ * NULL with *err = -EFAULT if it cannot be read (or is NULL with len > 0). */
+static UMockdevIoctlData *resolve(UMockdevIoctlData *d, size_t off, size_t len, int *err)
+{
+    GError *e = NULL;
+    UMockdevIoctlData *r = umockdev_ioctl_data_resolve(d, off, len, &e);
+    if (!r && len > 0) {
+        g_clear_error(&e);
+        *err = -EFAULT;
+        return NULL;
+    }
+    g_clear_error(&e);
+    return r;
+}
+
+static unsigned long arg_value(UMockdevIoctlData *arg)
+{
+    unsigned long v = 0;
+    if (arg && arg->data_len >= (int)sizeof v)
+        memcpy(&v, arg->data, sizeof v);
+    return v;
+}
+
+static void log_unknown(struct usbfs *fs, unsigned long req)
+{
+    g_mutex_lock(&fs->unknown_lock);
+    bool seen = false;
+    for (unsigned i = 0; i < fs->n_unknown; i++)
+        seen |= fs->unknown[i] == req;
+    if (!seen && fs->n_unknown < MAX_UNKNOWN_LOGGED)
+        fs->unknown[fs->n_unknown++] = req;
+    g_mutex_unlock(&fs->unknown_lock);
+    if (!seen)
+        fprintf(fs->log, "usb: usbfs ioctl 0x%08lx ('%c' %lu, %lu bytes) is not emulated: ENOTTY\n", req,
+                (int)((req >> 8) & 0xFF), req & 0xFF, (req >> 16) & 0x3FFF);
+}
+
+/* Under the lock: the active configuration, NULL when unconfigured. */
+static const uint8_t *active_config_locked(struct usbdev *d, size_t *len)
+{
+    if (d->config_value == 0)
+        return NULL;
+    return usbdesc_config_by_value(d->configs, d->configs_len, d->config_value, len);
+}
+
+/* checkintf + claimintf: the interface must exist in the active
+ * configuration; an unclaimed one is claimed for the client on first use. */
+static int check_intf(struct client *c, unsigned ifnum)
+{
+    struct usbdev *d = c->o.dev;
+    int r = 0;
+    urbq_lock(d->q);
+    size_t len;
+    const uint8_t *cfg = active_config_locked(d, &len);
+    if (!cfg)
+        r = -EHOSTUNREACH;
+    else if (ifnum >= USB_MAX_INTERFACES)
+        r = -EINVAL;
+    else if (d->claims[ifnum] == &c->o)
+        r = 0;
+    else if (!usbdesc_alt_count(cfg, len, (uint8_t)ifnum))
+        r = -ENOENT;
+    else if (d->claims[ifnum])
+        r = -EBUSY;
+    else
+        d->claims[ifnum] = &c->o;
+    urbq_unlock(d->q);
+    return r;
+}
+
+/* The endpoint `address` in the current alternate settings. */
+static bool find_ep(struct usbdev *d, uint8_t address, struct usb_ep_info *ep)
+{
+    urbq_lock(d->q);
+    size_t len;
+    const uint8_t *cfg = active_config_locked(d, &len);
+    bool found = cfg && usbdesc_find_endpoint(cfg, len, d->alts, address, ep);
+    urbq_unlock(d->q);
+    return found;
+}
+
+static bool interface_exists(struct usbdev *d, unsigned ifnum, unsigned *alts)
+{
+    urbq_lock(d->q);
+    size_t len;
+    const uint8_t *cfg = active_config_locked(d, &len);
+    unsigned n = cfg && ifnum < USB_MAX_INTERFACES ? usbdesc_alt_count(cfg, len, (uint8_t)ifnum) : 0;
+    urbq_unlock(d->q);
+    if (alts)
+        *alts = n;
+    return n > 0;
+}
+
+/* check_ctrlrecip: standard and class requests to an interface or an
+ * endpoint need that interface (claimed on first use); vendor requests and
+ * requests to the device or to EP0 go through. */
+static int check_ctrlrecip(struct client *c, uint8_t type, uint16_t windex)
+{
+    if ((type & 0x60) == 0x40)
+        return 0;
+    unsigned index = windex & 0xFF;
+    struct usb_ep_info ep;
+    switch (type & 0x1F) {
+    case 1:
+        if (!interface_exists(c->o.dev, index, NULL))
+            return -ENOENT;
+        return check_intf(c, index);
+    case 2:
+        if ((index & 0x7F) == 0)
+            return 0;
+        if (!find_ep(c->o.dev, (uint8_t)index, &ep) && !find_ep(c->o.dev, (uint8_t)(index ^ 0x80), &ep))
+            return -ENOENT;
+        return check_intf(c, ep.interface);
+    default:
+        return 0;
+    }
+}
+
+/* ---- clients ---- */
+
+static void forget_worker_refs(struct urb *u)
+{
+    g_clear_object((UMockdevIoctlData **)&u->umock_urb);
+    g_clear_object((UMockdevIoctlData **)&u->umock_buf);
+}
+
+/* The IoctlClient was finalized: its file is closed (umockdev 0.17 never
+ * emits client-vanished). */
+static void client_destroy(gpointer p)
+{
+    struct client *c = p;
+    urbq_owner_release(c->fs->q, &c->o, forget_worker_refs);
+    usbdev_unref(c->o.dev);
+    free(c);
+}
+
+static struct client *client_of(struct handler_ctx *hc, UMockdevIoctlClient *cl)
+{
+    struct client *c = g_object_get_data(G_OBJECT(cl), "hilda-usbfs");
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->fs = hc->fs;
+    c->o.dev = hc->dev;
+    usbdev_ref(hc->dev);
+    g_object_set_data_full(G_OBJECT(cl), "hilda-usbfs", c, client_destroy);
+    return c;
+}
+
+/* ---- synchronous ioctls ---- */
+
+static void op_destroy(struct urb *u)
+{
+    free(u->sync);
+}
+
+/* Answers the ioctl (once) and drops the reference its creator held. */
+static void op_answer(struct sync_op *op, long r)
+{
+    UMockdevIoctlClient *cl = op->cl;
+    struct urb *u = op->u;
+    op->cl = NULL;
+    if (op->timer) {
+        g_source_destroy(op->timer);
+        g_source_unref(op->timer);
+        op->timer = NULL;
+    }
+    g_clear_object(&op->data);
+    answer(cl, r);
+    g_object_unref(cl);
+    urb_unref(u);
+}
+
+static void release_claims(struct usbdev *d)
+{
+    urbq_lock(d->q);
+    memset(d->claims, 0, sizeof d->claims);
+    urbq_unlock(d->q);
+}
+
+static long op_result(struct sync_op *op, int status, uint32_t actual)
+{
+    switch (op->kind) {
+    case OP_CONTROL:
+    case OP_BULK:
+        if (status)
+            return status;
+        if (op->in && op->data && actual)
+            memcpy(op->data->data, op->u->buf + op->data_offset,
+                   actual <= (uint32_t)op->data->data_len ? actual : (uint32_t)op->data->data_len);
+        return actual;
+    case OP_SETINTERFACE: {
+        unsigned alts = 0;
+        /* USB 2.0 §9.4.10: an interface with one setting may stall it (Linux accepts that) */
+        if (status == -EPIPE && interface_exists(op->c->o.dev, op->ifnum, &alts) && alts == 1)
+            return 0;
+        return status;
+    }
+    case OP_RESET:
+        release_claims(op->c->o.dev);   /* usbfs is unbound from every interface by a reset */
+        return status;
+    default:
+        return status;
+    }
+}
+
+static gboolean sync_finish(gpointer p)
+{
+    struct urb *u = p;
+    struct sync_op *op = u->sync;
+    if (op->cl) {
+        urbq_lock(u->q);
+        int status = u->status;
+        uint32_t actual = u->actual;
+        urbq_unlock(u->q);
+        op_answer(op, op_result(op, status, actual));
+    }
+    urb_unref(u);
+    return G_SOURCE_REMOVE;
+}
+
+void usbfs_sync_done(void *ctx, struct urb *u)
+{
+    struct usbfs *fs = ctx;
+    g_main_context_invoke_full(g_atomic_pointer_get(&fs->worker), G_PRIORITY_DEFAULT, sync_finish, u, NULL);
+}
+
+static gboolean sync_timeout(gpointer p)
+{
+    struct sync_op *op = p;
+    if (!op->cl)
+        return G_SOURCE_REMOVE;
+    struct urb *u = op->u;
+    urb_ref(u);
+    urbq_post(op->fs->q, URB_REQ_CANCEL, u, NULL);   /* like usb_kill_urb after the wait */
+    op_answer(op, -ETIMEDOUT);
+    urb_unref(u);
+    return G_SOURCE_REMOVE;
+}
+
+/* Hands u to the CPU thread; the ioctl is answered when it completes (or
+ * after timeout_ms of real time; 0: no time limit, as in Linux). */
+static int start_sync(struct client *c, UMockdevIoctlClient *cl, struct urb *u, enum op_kind kind,
+                      unsigned timeout_ms, UMockdevIoctlData *data, bool in, uint32_t data_offset, uint8_t ifnum)
+{
+    struct sync_op *op = calloc(1, sizeof *op);
+    if (!op) {
+        urb_unref(u);
+        return -ENOMEM;
+    }
+    *op = (struct sync_op){ .fs = c->fs, .c = c, .u = u, .cl = g_object_ref(cl), .kind = kind, .in = in,
+                            .data_offset = data_offset, .ifnum = ifnum };
+    if (data)
+        op->data = g_object_ref(data);
+    u->sync = op;
+    u->destroy = op_destroy;
+    if (timeout_ms) {
+        op->timer = g_timeout_source_new(timeout_ms);
+        g_source_set_callback(op->timer, sync_timeout, op, NULL);
+        g_source_attach(op->timer, g_main_context_get_thread_default());
+    }
+    urbq_post(c->fs->q, u->purpose, u, NULL);
+    return DEFERRED;
+}
+
+static struct urb *control_urb(struct client *c, uint8_t type, uint8_t request, uint16_t value, uint16_t index,
+                               uint16_t length)
+{
+    struct urb *u = urb_new(c->fs->q, c->o.dev, 8u + length);
+    if (!u)
+        return NULL;
+    uint8_t setup[8] = { type, request, (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)index,
+                         (uint8_t)(index >> 8), (uint8_t)length, (uint8_t)(length >> 8) };
+    memcpy(u->buf, setup, 8);
+    memcpy(u->x.setup, setup, 8);
+    u->x.ep = 0;
+    u->x.buf = u->buf + 8;
+    u->x.len = length;
+    return u;
+}
+
+static int ioctl_control(struct client *c, UMockdevIoctlClient *cl, UMockdevIoctlData *arg)
+{
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, sizeof(struct usbdevfs_ctrltransfer), &err);
+    if (!d)
+        return err;
+    struct usbdevfs_ctrltransfer ct;
+    memcpy(&ct, d->data, sizeof ct);
+    /* proc_control takes at most a page */
+    int r = ct.wLength > 4096 ? -EINVAL : check_ctrlrecip(c, ct.bRequestType, ct.wIndex);
+    bool in = (ct.bRequestType & 0x80) && ct.wLength;
+    UMockdevIoctlData *data = NULL;
+    if (!r && ct.wLength)
+        data = resolve(d, offsetof(struct usbdevfs_ctrltransfer, data), ct.wLength, &r);
+    struct urb *u = r ? NULL : control_urb(c, ct.bRequestType, ct.bRequest, ct.wValue, ct.wIndex, ct.wLength);
+    if (!r && !u)
+        r = -ENOMEM;
+    if (!r) {
+        if (!in && data)
+            memcpy(u->buf + 8, data->data, ct.wLength);
+        r = start_sync(c, cl, u, OP_CONTROL, ct.timeout, data, in, 8, 0);
+    }
+    g_clear_object(&data);
+    g_object_unref(d);
+    return r;
+}
+
+static int ioctl_bulk(struct client *c, UMockdevIoctlClient *cl, UMockdevIoctlData *arg)
+{
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, sizeof(struct usbdevfs_bulktransfer), &err);
+    if (!d)
+        return err;
+    struct usbdevfs_bulktransfer bt;
+    memcpy(&bt, d->data, sizeof bt);
+    struct usb_ep_info ep;
+    int r = 0;
+    if (bt.ep > 0xFF || !find_ep(c->o.dev, (uint8_t)bt.ep, &ep))
+        r = -ENOENT;
+    else if ((ep.attributes & 3) != 2 && (ep.attributes & 3) != 3)
+        r = -EINVAL;
+    else if (bt.len > MAX_URB_BYTES)
+        r = -EINVAL;
+    else
+        r = check_intf(c, ep.interface);
+    bool in = (bt.ep & 0x80) != 0;
+    UMockdevIoctlData *data = NULL;
+    if (!r && bt.len)
+        data = resolve(d, offsetof(struct usbdevfs_bulktransfer, data), bt.len, &r);
+    struct urb *u = r ? NULL : urb_new(c->fs->q, c->o.dev, bt.len);
+    if (!r && !u)
+        r = -ENOMEM;
+    if (!r) {
+        if (!in && data)
+            memcpy(u->buf, data->data, bt.len);
+        u->x.ep = (uint8_t)bt.ep;
+        u->x.buf = u->buf;
+        u->x.len = bt.len;
+        r = start_sync(c, cl, u, OP_BULK, bt.timeout, data, in, 0, 0);
+    }
+    g_clear_object(&data);
+    g_object_unref(d);
+    return r;
+}
+
+static int read_uint(UMockdevIoctlData *arg, unsigned *v)
+{
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, sizeof *v, &err);
+    if (!d)
+        return err;
+    memcpy(v, d->data, sizeof *v);
+    g_object_unref(d);
+    return 0;
+}
+
+static int ioctl_clear_halt(struct client *c, UMockdevIoctlClient *cl, UMockdevIoctlData *arg)
+{
+    unsigned epaddr;
+    int r = read_uint(arg, &epaddr);
+    if (r)
+        return r;
+    struct usb_ep_info ep;
+    if (epaddr > 0xFF || !find_ep(c->o.dev, (uint8_t)epaddr, &ep))
+        return -ENOENT;
+    if ((r = check_intf(c, ep.interface)))
+        return r;
+    /* CLEAR_FEATURE(ENDPOINT_HALT): the model resets its host toggle when it succeeds */
+    struct urb *u = control_urb(c, 0x02, 0x01, 0, (uint16_t)epaddr, 0);
+    return u ? start_sync(c, cl, u, OP_CLEAR_HALT, CTRL_SET_TIMEOUT_MS, NULL, false, 8, 0) : -ENOMEM;
+}
+
+static int ioctl_setinterface(struct client *c, UMockdevIoctlClient *cl, UMockdevIoctlData *arg)
+{
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, sizeof(struct usbdevfs_setinterface), &err);
+    if (!d)
+        return err;
+    struct usbdevfs_setinterface si;
+    memcpy(&si, d->data, sizeof si);
+    g_object_unref(d);
+    int r = check_intf(c, si.interface);
+    if (r)
+        return r;
+    struct usbdev *dev = c->o.dev;
+    urbq_lock(dev->q);
+    size_t len;
+    const uint8_t *cfg = active_config_locked(dev, &len);
+    bool ok = cfg && si.altsetting <= 0xFF && usbdesc_has_alt(cfg, len, (uint8_t)si.interface, (uint8_t)si.altsetting);
+    urbq_unlock(dev->q);
+    if (!ok)
+        return -EINVAL;
+    struct urb *u = control_urb(c, 0x01, 0x0B, (uint16_t)si.altsetting, (uint16_t)si.interface, 0);
+    if (!u)
+        return -ENOMEM;
+    return start_sync(c, cl, u, OP_SETINTERFACE, CTRL_SET_TIMEOUT_MS, NULL, false, 8, (uint8_t)si.interface);
+}
+
+static int ioctl_setconfiguration(struct client *c, UMockdevIoctlClient *cl, UMockdevIoctlData *arg)
+{
+    unsigned v;
+    int r = read_uint(arg, &v);
+    if (r)
+        return r;
+    int value = (int)v;
+    if (value == -1)
+        value = 0;                     /* "unconfigured" in libusb's terms */
+    struct usbdev *d = c->o.dev;
+    urbq_lock(d->q);
+    bool claimed = false;
+    for (unsigned i = 0; i < USB_MAX_INTERFACES; i++)
+        claimed |= d->claims[i] != NULL;
+    size_t len;
+    bool exists = value == 0 || (value > 0 && value <= 0xFF &&
+                                 usbdesc_config_by_value(d->configs, d->configs_len, (uint8_t)value, &len));
+    urbq_unlock(d->q);
+    /* proc_setconfig: not while any interface is claimed, by anyone */
+    if (claimed)
+        return -EBUSY;
+    if (!exists)
+        return -EINVAL;
+    struct urb *u = control_urb(c, 0x00, 0x09, (uint16_t)value, 0, 0);
+    return u ? start_sync(c, cl, u, OP_SETCONFIG, CTRL_SET_TIMEOUT_MS, NULL, false, 8, 0) : -ENOMEM;
+}
+
+static int ioctl_reset(struct client *c, UMockdevIoctlClient *cl)
+{
+    struct urb *u = urb_new(c->fs->q, c->o.dev, 0);
+    if (!u)
+        return -ENOMEM;
+    u->purpose = URB_REQ_RESET;
+    return start_sync(c, cl, u, OP_RESET, 0, NULL, false, 0, 0);
+}
+
+/* ---- asynchronous URBs ---- */
+
+static int submit_urb(struct client *c, UMockdevIoctlData *arg)
+{
+    int err = 0;
+    UMockdevIoctlData *ud = resolve(arg, 0, sizeof(struct usbdevfs_urb), &err);
+    if (!ud)
+        return err;
+    struct usbdevfs_urb uu;
+    memcpy(&uu, ud->data, sizeof uu);
+    int r = 0;
+    struct usb_ep_info ep;
+    if (uu.flags & ~(unsigned)URB_FLAGS_ALLOWED)
+        r = -EINVAL;
+    else if (uu.buffer_length < 0 || (uu.buffer_length > 0 && !uu.buffer))
+        r = -EINVAL;
+    else if ((unsigned)uu.buffer_length > MAX_URB_BYTES)
+        r = -ENOMEM;
+    else if (uu.signr)
+        r = -EINVAL;                     /* completion signals are not emulated */
+    else if (uu.type == USBDEVFS_URB_TYPE_CONTROL) {
+        if ((uu.endpoint & 0x7F) != 0)
+            r = find_ep(c->o.dev, uu.endpoint, &ep) ? -EINVAL : -ENOENT;
+        else if (uu.buffer_length < 8)
+            r = -EINVAL;
+    } else if (uu.type == USBDEVFS_URB_TYPE_BULK || uu.type == USBDEVFS_URB_TYPE_INTERRUPT) {
+        if (!find_ep(c->o.dev, uu.endpoint, &ep))
+            r = -ENOENT;
+        else if ((ep.attributes & 3) != 2 && (ep.attributes & 3) != 3)
+            r = -EINVAL;
+        else
+            r = check_intf(c, ep.interface);
+    } else if (uu.type == USBDEVFS_URB_TYPE_ISO) {
+        r = find_ep(c->o.dev, uu.endpoint, &ep) ? -EINVAL : -ENOENT;   /* no isochronous transfers */
+    } else {
+        r = -EINVAL;
+    }
+    UMockdevIoctlData *bd = NULL;
+    if (!r && uu.buffer_length > 0)
+        bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer), (size_t)uu.buffer_length, &r);
+    uint16_t wlength = 0;
+    if (!r && uu.type == USBDEVFS_URB_TYPE_CONTROL) {
+        const uint8_t *s = bd->data;
+        wlength = usb_le16(s + 6);
+        if (wlength > uu.buffer_length - 8)
+            r = -EINVAL;
+        else
+            r = check_ctrlrecip(c, s[0], usb_le16(s + 4));
+    }
+    struct urb *u = r ? NULL : urb_new(c->fs->q, c->o.dev, (uint32_t)uu.buffer_length);
+    if (!r && !u)
+        r = -ENOMEM;
+    if (r) {
+        g_clear_object(&bd);
+        g_object_unref(ud);
+        return r;
+    }
+    if (bd)
+        memcpy(u->buf, bd->data, (size_t)uu.buffer_length);
+    if (uu.type == USBDEVFS_URB_TYPE_CONTROL) {
+        memcpy(u->x.setup, u->buf, 8);
+        u->x.ep = 0;
+        u->x.buf = u->buf + 8;
+        u->x.len = wlength;
+    } else {
+        u->x.ep = uu.endpoint;
+        u->x.buf = u->buf;
+        u->x.len = (uint32_t)uu.buffer_length;
+    }
+    u->flags = uu.flags;
+    u->user_addr = ud->client_addr;
+    u->umock_urb = ud;                   /* our reference moves to the urb */
+    u->umock_buf = bd;
+    /* Nothing goes back to the client at submit: forgetting the resolved
+     * children (arg itself has no client memory, so no I/O) spares the
+     * answer one main-loop iteration per level of them. */
+    umockdev_ioctl_data_reload(arg, NULL);
+    urbq_post(c->fs->q, URB_REQ_SUBMIT, u, &c->o);
+    urb_unref(u);
+    return 0;
+}
+
+static int reap_urb(struct client *c, UMockdevIoctlData *arg)
+{
+    struct urb *u = urbq_reap(c->fs->q, &c->o);
+    if (!u)
+        return usbdev_is_gone(c->o.dev) ? -ENODEV : -EAGAIN;
+    int err = 0;
+    UMockdevIoctlData *p = resolve(arg, 0, sizeof(void *), &err);
+    UMockdevIoctlData *ud = u->umock_urb, *bd = u->umock_buf;
+    u->umock_urb = u->umock_buf = NULL;
+    if (p && ud) {
+        struct usbdevfs_urb uu;
+        memcpy(&uu, ud->data, sizeof uu);
+        bool control = uu.type == USBDEVFS_URB_TYPE_CONTROL;
+        bool in = control ? (u->x.setup[0] & 0x80) != 0 : (u->x.ep & 0x80) != 0;
+        uint32_t off = control ? 8 : 0;
+        if (in && bd && u->actual && off + u->actual <= (uint32_t)bd->data_len)
+            memcpy(bd->data + off, u->buf + off, u->actual);
+        /* what the kernel writes back: status, actual_length, error_count */
+        int status = u->status, actual = (int)u->actual, errors = 0;
+        memcpy(ud->data + offsetof(struct usbdevfs_urb, status), &status, sizeof status);
+        memcpy(ud->data + offsetof(struct usbdevfs_urb, actual_length), &actual, sizeof actual);
+        memcpy(ud->data + offsetof(struct usbdevfs_urb, error_count), &errors, sizeof errors);
+        umockdev_ioctl_data_set_ptr(p, 0, ud);   /* the client's pointer now names its urb */
+    }
+    g_clear_object(&p);
+    g_clear_object(&ud);
+    g_clear_object(&bd);
+    urb_unref(u);
+    return err;
+}
+
+/* ---- simple ioctls ---- */
+
+static int write_bytes(UMockdevIoctlData *arg, const void *v, size_t len)
+{
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, len, &err);
+    if (!d)
+        return err;
+    memcpy(d->data, v, len);
+    g_object_unref(d);
+    return 0;
+}
+
+static int claim(struct client *c, UMockdevIoctlData *arg, size_t size)
+{
+    unsigned ifnum;
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, size, &err);
+    if (!d)
+        return err;
+    memcpy(&ifnum, d->data, sizeof ifnum);   /* the interface number leads both structures */
+    g_object_unref(d);
+    if (ifnum >= USB_MAX_INTERFACES)
+        return -EINVAL;
+    if (!interface_exists(c->o.dev, ifnum, NULL))
+        return -ENOENT;
+    return check_intf(c, ifnum);
+}
+
+static int release(struct client *c, UMockdevIoctlData *arg)
+{
+    unsigned ifnum;
+    int r = read_uint(arg, &ifnum);
+    if (r)
+        return r;
+    if (ifnum >= USB_MAX_INTERFACES)
+        return -EINVAL;
+    struct usbdev *d = c->o.dev;
+    urbq_lock(d->q);
+    if (d->claims[ifnum] == &c->o)
+        d->claims[ifnum] = NULL;
+    else
+        r = -EINVAL;
+    urbq_unlock(d->q);
+    return r;
+}
+
+static int driver_ioctl(struct client *c, UMockdevIoctlData *arg)
+{
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, sizeof(struct usbdevfs_ioctl), &err);
+    if (!d)
+        return err;
+    struct usbdevfs_ioctl io;
+    memcpy(&io, d->data, sizeof io);
+    g_object_unref(d);
+    if (io.ifno < 0 || !interface_exists(c->o.dev, (unsigned)io.ifno, NULL))
+        return -EINVAL;
+    if ((unsigned)io.ioctl_code == USBDEVFS_DISCONNECT)
+        return -ENODATA;               /* no driver is bound */
+    if ((unsigned)io.ioctl_code == USBDEVFS_CONNECT)
+        return 0;
+    return -ENOTTY;
+}
+
+static int dispatch(struct client *c, UMockdevIoctlClient *cl, unsigned long req, UMockdevIoctlData *arg)
+{
+    /* reaps work after a disconnect; nothing else does (devio.c) */
+    if (req == USBDEVFS_REAPURBNDELAY)
+        return reap_urb(c, arg);
+    if (req == USBDEVFS_REAPURB)
+        return -EAGAIN;
+    if (usbdev_is_gone(c->o.dev))
+        return -ENODEV;
+    switch (req) {
+    case USBDEVFS_GET_CAPABILITIES: {
+        uint32_t caps = CAPS;
+        return write_bytes(arg, &caps, sizeof caps);
+    }
+    case USBDEVFS_CLAIMINTERFACE:
+        return claim(c, arg, sizeof(unsigned));
+    case USBDEVFS_DISCONNECT_CLAIM:
+        return claim(c, arg, sizeof(struct usbdevfs_disconnect_claim));
+    case USBDEVFS_RELEASEINTERFACE:
+        return release(c, arg);
+    case USBDEVFS_GETDRIVER:
+        return -ENODATA;
+    case USBDEVFS_IOCTL:
+        return driver_ioctl(c, arg);
+    case USBDEVFS_SUBMITURB:
+        return submit_urb(c, arg);
+    case USBDEVFS_DISCARDURB:
+        return urbq_discard(c->fs->q, &c->o, arg_value(arg));
+    case USBDEVFS_CONTROL:
+        return ioctl_control(c, cl, arg);
+    case USBDEVFS_BULK:
+        return ioctl_bulk(c, cl, arg);
+    case USBDEVFS_CLEAR_HALT:
+        return ioctl_clear_halt(c, cl, arg);
+    case USBDEVFS_SETINTERFACE:
+        return ioctl_setinterface(c, cl, arg);
+    case USBDEVFS_SETCONFIGURATION:
+        return ioctl_setconfiguration(c, cl, arg);
+    case USBDEVFS_RESET:
+        return ioctl_reset(c, cl);
+    case USBDEVFS_CONNECTINFO: {
+        struct usbdevfs_connectinfo ci = { .devnum = c->o.dev->devnum, .slow = 0 };
+        return write_bytes(arg, &ci, sizeof ci);
+    }
+    case USBDEVFS_GET_SPEED:
+        return USB_SPEED_FULL;
+    default:
+        log_unknown(c->fs, req);
+        return -ENOTTY;
+    }
+}
+
+static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *cl, gpointer data)
+{
+    struct handler_ctx *hc = data;
+    (void)handler;
+    if (!g_atomic_pointer_get(&hc->fs->worker))
+        g_atomic_pointer_set(&hc->fs->worker, g_main_context_ref_thread_default());
+    struct client *c = client_of(hc, cl);
+    unsigned long req = (unsigned)umockdev_ioctl_client_get_request(cl);
+    int r = c ? dispatch(c, cl, req, umockdev_ioctl_client_get_arg(cl)) : -ENOMEM;
+    if (r != DEFERRED)
+        answer(cl, r);
+    return TRUE;
+}
+
+/* read(): the device descriptor and the configurations, from the file
+ * position (usbdev_read). */
+static gboolean on_read(UMockdevIoctlBase *handler, UMockdevIoctlClient *cl, gpointer data)
+{
+    struct handler_ctx *hc = data;
+    (void)handler;
+    struct client *c = client_of(hc, cl);
+    UMockdevIoctlData *buf = umockdev_ioctl_client_get_arg(cl);
+    if (!c || usbdev_is_gone(c->o.dev)) {
+        answer(cl, c ? -ENODEV : -ENOMEM);
+        return TRUE;
+    }
+    struct usbdev *d = c->o.dev;
+    size_t total = USB_DEVICE_DESC_SIZE + d->configs_len, n = 0;
+    size_t want = buf && buf->data_len > 0 ? (size_t)buf->data_len : 0;
+    while (n < want && c->read_pos < total) {
+        size_t pos = (size_t)c->read_pos;
+        buf->data[n++] = pos < USB_DEVICE_DESC_SIZE ? d->device[pos] : d->configs[pos - USB_DEVICE_DESC_SIZE];
+        c->read_pos++;
+    }
+    answer(cl, (long)n);
+    return TRUE;
+}
+
+static gboolean on_write(UMockdevIoctlBase *handler, UMockdevIoctlClient *cl, gpointer data)
+{
+    (void)handler;
+    (void)data;
+    answer(cl, -EINVAL);   /* usbfs has no write */
+    return TRUE;
+}
+
+static void handler_ctx_free(gpointer data, GClosure *closure)
+{
+    struct handler_ctx *hc = data;
+    (void)closure;
+    usbdev_unref(hc->dev);
+    free(hc);
+}
+
+void *usbfs_handler_new(struct usbfs *fs, struct usbdev *dev)
+{
+    UMockdevIoctlBase *h = umockdev_ioctl_base_new();
+    struct handler_ctx *hc[3];
+    for (int i = 0; i < 3; i++) {
+        hc[i] = calloc(1, sizeof *hc[i]);
+        if (!hc[i]) {
+            while (i--)
+                free(hc[i]);
+            g_object_unref(h);
+            return NULL;
+        }
+        hc[i]->fs = fs;
+        hc[i]->dev = dev;
+        usbdev_ref(dev);
+    }
+    g_signal_connect_data(h, "handle-ioctl", G_CALLBACK(on_ioctl), hc[0], handler_ctx_free, 0);
+    g_signal_connect_data(h, "handle-read", G_CALLBACK(on_read), hc[1], handler_ctx_free, 0);
+    g_signal_connect_data(h, "handle-write", G_CALLBACK(on_write), hc[2], handler_ctx_free, 0);
+    return h;
+}
+
+struct usbfs *usbfs_new(struct urbq *q, FILE *log)
+{
+    struct usbfs *fs = calloc(1, sizeof *fs);
+    if (!fs)
+        return NULL;
+    fs->q = q;
+    fs->log = log ? log : stderr;
+    g_mutex_init(&fs->unknown_lock);
+    return fs;
+}
+
+void usbfs_set_queue(struct usbfs *fs, struct urbq *q)
+{
+    fs->q = q;
+}
+
+void usbfs_free(struct usbfs *fs)
+{
+    if (!fs)
+        return;
+    GMainContext *ctx = g_atomic_pointer_get(&fs->worker);
+    if (ctx)
+        g_main_context_unref(ctx);
+    g_mutex_clear(&fs->unknown_lock);
+    free(fs);
+}

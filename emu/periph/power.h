@@ -1,0 +1,16 @@
+/* The one POWER hook another model needs (the rest of POWER's surface is in
+ * models.h): the USB regulator follows USBD.ENABLE (reference §3.6 step 6).
+ * The USBD model calls this with the CLOCK/POWER slot when it is built (with
+ * false) and on every change of its ENABLE. Until the first call no USBD
+ * model exists and the regulator counts as enabled: USBREGSTATUS.OUTPUTRDY
+ * and USBPWRRDY then follow VBUS alone (1 ms after it appears). */
+#ifndef EMU_POWER_H
+#define EMU_POWER_H
+
+#include <stdbool.h>
+
+#include "soc.h"
+
+void power_usb_regulator(struct periph *clock_power, bool usbd_enabled);
+
+#endif

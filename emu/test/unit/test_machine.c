@@ -1,0 +1,406 @@
+/* The core on the real Unicorn CPU: runs the test firmwares of
+ * emu/test/firmware (built by the cross configuration; their directory is
+ * given as argv[1]) and checks what they recorded and how the runs ended. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../firmware/emu_test.h"
+#include "machine.h"
+#include "soc_impl.h"
+
+static const char *fw_dir;
+
+struct run {
+    struct machine *m;
+    FILE *log;
+    char path[512];
+    int pipe[2];
+    char got;
+};
+
+static struct run *start(const char *name, bool trace_irq)
+{
+    struct run *r = calloc(1, sizeof *r);
+    snprintf(r->path, sizeof r->path, "%s/core-%s.elf", fw_dir, name);
+    r->log = tmpfile();
+    struct machine_options o = {
+        .firmware = r->path, .log = r->log, .trace_irq = trace_irq, .uart_mode = "none",
+    };
+    r->m = machine_new(&o);
+    if (!r->m)
+        fail_msg("cannot start %s", r->path);
+    return r;
+}
+
+/* The whole log so far (caller frees). */
+static char *log_text(struct run *r)
+{
+    fflush(r->log);
+    long len = ftell(r->log);
+    char *text = calloc(1, (size_t)len + 1);
+    rewind(r->log);
+    size_t got = fread(text, 1, (size_t)len, r->log);
+    text[got] = '\0';
+    fseek(r->log, 0, SEEK_END);
+    return text;
+}
+
+static void finish(struct run *r)
+{
+    machine_free(r->m);
+    fclose(r->log);
+    free(r);
+}
+
+static const volatile struct result *result(struct run *r)
+{
+    return (const volatile struct result *)(machine_soc(r->m)->ram + (RESULT_ADDR - SOC_RAM_BASE));
+}
+
+/* Runs a firmware that checks itself and must pass every check. */
+static struct run *run_passing(const char *name, bool trace_irq)
+{
+    struct run *r = start(name, trace_irq);
+    enum run_status st = machine_run(r->m, SOC_MS(200));
+    const volatile struct result *res = result(r);
+    if (st == RUN_FAULT || res->magic != RESULT_DONE || res->status != 0) {
+        char *text = log_text(r);
+        fprintf(stderr, "---- %s: status %d, magic 0x%08x, failed check 0x%x, %u log entries:", name, st,
+                res->magic, res->status, res->count);
+        for (uint32_t i = 0; i < res->count && i < RESULT_LOG; i++)
+            fprintf(stderr, " 0x%x", res->log[i]);
+        fprintf(stderr, "\n%s\n", text);
+        free(text);
+        fail_msg("%s did not pass", name);
+    }
+    assert_true(st == RUN_IDLE || st == RUN_DEADLINE);
+    return r;
+}
+
+static void test_nested(void **state)
+{
+    (void)state;
+    finish(run_passing("nested", false));
+}
+
+static void test_tailchain(void **state)
+{
+    (void)state;
+    struct run *r = run_passing("tailchain", true);
+    char *text = log_text(r);
+    int chains = 0;
+    for (const char *p = text; (p = strstr(p, "tail-chain")); p++)
+        chains++;
+    assert_int_equal(chains, 3);
+    assert_non_null(strstr(text, "irq: enter IRQ7"));
+    free(text);
+    finish(r);
+}
+
+static void test_masking(void **state)
+{
+    (void)state;
+    finish(run_passing("masking", false));
+}
+
+static void test_systick(void **state)
+{
+    (void)state;
+    finish(run_passing("systick", false));
+}
+
+static void test_fpu(void **state)
+{
+    (void)state;
+    finish(run_passing("fpu", false));
+}
+
+static void test_svc(void **state)
+{
+    (void)state;
+    finish(run_passing("svc", false));
+}
+
+static void test_wfi(void **state)
+{
+    (void)state;
+    struct run *r = run_passing("wfi", false);
+    struct machine_stats st;
+    machine_stats(r->m, &st);
+    assert_true(st.sleeps >= 8);
+    assert_true(soc_now(machine_soc(r->m)) >= SOC_MS(8));
+    assert_true(st.instructions < 20000);      /* slept, did not spin */
+    assert_true(st.interrupts >= 8);
+    finish(r);
+}
+
+static void test_sleeponexit(void **state)
+{
+    (void)state;
+    struct run *r = run_passing("sleeponexit", false);
+    struct machine_stats st;
+    machine_stats(r->m, &st);
+    assert_int_equal(result(r)->scratch[0], 5);
+    assert_true(st.sleeps >= 5);
+    finish(r);
+}
+
+static void test_reset(void **state)
+{
+    (void)state;
+    struct run *r = run_passing("reset", false);
+    struct machine_stats st;
+    machine_stats(r->m, &st);
+    assert_int_equal(st.resets, 2);
+    assert_int_equal(result(r)->boots, 3);
+    assert_int_equal(result(r)->log[0], 0x1000);
+    finish(r);
+}
+
+static void expect_fault(const char *name, const char *kind, const char *detail)
+{
+    struct run *r = start(name, false);
+    enum run_status st = machine_run(r->m, SOC_MS(100));
+    char *text = log_text(r);
+    const char *summary = machine_fault_summary(r->m);
+    if (st != RUN_FAULT || !strstr(summary, kind) || (detail && !strstr(text, detail)) ||
+        !strstr(text, "test_main") || !strstr(text, " r0 ") || !strstr(text, "FAULT")) {
+        fprintf(stderr, "---- %s: status %d, summary \"%s\"\n%s\n", name, st, summary, text);
+        fail_msg("%s: expected a \"%s\" fault", name, kind);
+    }
+    /* a faulted machine stays faulted */
+    assert_int_equal(machine_run(r->m, SOC_MS(200)), RUN_FAULT);
+    free(text);
+    finish(r);
+}
+
+static void test_fault_undef(void **state)
+{
+    (void)state;
+    expect_fault("fault_undef", "invalid instruction", "0xde42");
+}
+
+static void test_fault_read(void **state)
+{
+    (void)state;
+    expect_fault("fault_read", "unmapped read", "0x60000000");
+}
+
+static void test_fault_write(void **state)
+{
+    (void)state;
+    expect_fault("fault_write", "unmapped write", "0x70000010");
+}
+
+static void test_fault_lockup(void **state)
+{
+    (void)state;
+    expect_fault("fault_lockup", "lockup", "faultmask 1");
+}
+
+static void test_fault_excreturn(void **state)
+{
+    (void)state;
+    expect_fault("fault_excreturn", "bad EXC_RETURN", "exception frame of PendSV");
+}
+
+static void test_fault_stack(void **state)
+{
+    (void)state;
+    expect_fault("fault_stack", "stack overflow", "outside RAM");
+}
+
+static void test_fault_flash(void **state)
+{
+    (void)state;
+    expect_fault("fault_flash", "write to read-only memory", "NVMC CONFIG.WEN not set");
+}
+
+static void test_flash_write_enabled(void **state)
+{
+    (void)state;
+    struct run *r = start("fault_flash", false);
+    assert_int_equal(machine_run(r->m, SOC_MS(10)), RUN_FAULT);
+    assert_int_equal(result(r)->scratch[0], 0x12345678u);          /* the enabled store landed */
+    finish(r);
+}
+
+static void test_endless_loop_ends_at_deadline(void **state)
+{
+    (void)state;
+    struct run *r = start("fault_loop", false);
+    assert_int_equal(machine_run(r->m, SOC_MS(20)), RUN_DEADLINE);
+    assert_true(soc_now(machine_soc(r->m)) >= SOC_MS(20));
+    assert_true(soc_now(machine_soc(r->m)) < SOC_MS(20) + 64);
+    assert_int_equal(result(r)->scratch[0], 1);
+    assert_int_equal(machine_run(r->m, SOC_MS(30)), RUN_DEADLINE);
+    struct machine_stats st;
+    machine_stats(r->m, &st);
+    assert_true(st.instructions >= SOC_MS(29));
+    finish(r);
+}
+
+static void *stop_later(void *arg)
+{
+    struct timespec ts = { 0, 50 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    machine_request_stop(arg);
+    return NULL;
+}
+
+static void test_stop_from_another_thread(void **state)
+{
+    (void)state;
+    struct run *r = start("fault_loop", false);
+    pthread_t t;
+    pthread_create(&t, NULL, stop_later, r->m);
+    assert_int_equal(machine_run(r->m, UINT64_MAX), RUN_STOPPED);
+    pthread_join(t, NULL);
+    /* a stop requested before the run ends the next run at once */
+    machine_request_stop(r->m);
+    assert_int_equal(machine_run(r->m, UINT64_MAX), RUN_STOPPED);
+    finish(r);
+}
+
+static void on_pipe(struct soc *soc, void *ctx)
+{
+    (void)soc;
+    struct run *r = ctx;
+    char c;
+    if (read(r->pipe[0], &c, 1) == 1)
+        r->got = c;
+    machine_request_stop(r->m);
+}
+
+static void *write_later(void *arg)
+{
+    struct run *r = arg;
+    struct timespec ts = { 0, 30 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    ssize_t n = write(r->pipe[1], "x", 1);
+    (void)n;
+    return NULL;
+}
+
+static void test_sleep_blocks_on_watched_fds(void **state)
+{
+    (void)state;
+    struct run *r = run_passing("wfi", false);                  /* done: sleeps, nothing scheduled */
+    assert_int_equal(machine_run(r->m, UINT64_MAX), RUN_IDLE);  /* no input could wake it */
+    assert_int_equal(pipe(r->pipe), 0);
+    soc_watch_fd(machine_soc(r->m), r->pipe[0], on_pipe, r);
+    pthread_t t;
+    pthread_create(&t, NULL, write_later, r);
+    assert_int_equal(machine_run(r->m, UINT64_MAX), RUN_STOPPED);   /* blocked until the input */
+    pthread_join(t, NULL);
+    assert_int_equal(r->got, 'x');
+    soc_unwatch_fd(machine_soc(r->m), r->pipe[0]);
+    close(r->pipe[0]);
+    close(r->pipe[1]);
+    finish(r);
+}
+
+static void test_power_cycle(void **state)
+{
+    (void)state;
+    struct run *r = run_passing("nested", false);
+    machine_power(r->m, false);
+    assert_int_equal(result(r)->magic, 0);                      /* RAM lost */
+    vtime_t t = soc_now(machine_soc(r->m));
+    assert_int_equal(machine_run(r->m, t + SOC_MS(5)), RUN_IDLE);
+    machine_power(r->m, true);
+    enum run_status st = machine_run(r->m, soc_now(machine_soc(r->m)) + SOC_MS(50));
+    assert_true(st == RUN_IDLE || st == RUN_DEADLINE);
+    assert_int_equal(result(r)->magic, RESULT_DONE);            /* ran again from reset */
+    assert_int_equal(result(r)->status, 0);
+    struct machine_stats stats;
+    machine_stats(r->m, &stats);
+    assert_int_equal(stats.resets, 1);
+    finish(r);
+}
+
+static void test_deterministic(void **state)
+{
+    (void)state;
+    char *texts[2];
+    uint64_t insns[2];
+    vtime_t ends[2];
+    for (int i = 0; i < 2; i++) {
+        struct run *r = run_passing("systick", true);
+        texts[i] = log_text(r);
+        struct machine_stats st;
+        machine_stats(r->m, &st);
+        insns[i] = st.instructions;
+        ends[i] = soc_now(machine_soc(r->m));
+        finish(r);
+    }
+    assert_true(strlen(texts[0]) > 100);
+    assert_string_equal(texts[0], texts[1]);
+    assert_int_equal(insns[0], insns[1]);
+    assert_int_equal(ends[0], ends[1]);
+    free(texts[0]);
+    free(texts[1]);
+}
+
+static void test_bad_images(void **state)
+{
+    (void)state;
+    FILE *log = tmpfile();
+    struct machine_options o = { .firmware = "/nonexistent/image.elf", .log = log, .uart_mode = "none" };
+    assert_null(machine_new(&o));
+    char path[] = "/tmp/hilda-emu-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(":0400000001020304F3\n:00000001FF\n", f);          /* checksum error */
+    fclose(f);
+    o.firmware = path;
+    assert_null(machine_new(&o));
+    remove(path);
+    fclose(log);
+}
+
+int main(int argc, char **argv)
+{
+    fw_dir = argc > 1 ? argv[1] : getenv("HILDA_CORE_FIRMWARE_DIR");
+    if (!fw_dir) {
+        fprintf(stderr, "usage: test_machine FIRMWARE_DIR\n");
+        return 2;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nested),
+        cmocka_unit_test(test_tailchain),
+        cmocka_unit_test(test_masking),
+        cmocka_unit_test(test_systick),
+        cmocka_unit_test(test_fpu),
+        cmocka_unit_test(test_svc),
+        cmocka_unit_test(test_wfi),
+        cmocka_unit_test(test_sleeponexit),
+        cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_fault_undef),
+        cmocka_unit_test(test_fault_read),
+        cmocka_unit_test(test_fault_write),
+        cmocka_unit_test(test_fault_lockup),
+        cmocka_unit_test(test_fault_excreturn),
+        cmocka_unit_test(test_fault_stack),
+        cmocka_unit_test(test_fault_flash),
+        cmocka_unit_test(test_flash_write_enabled),
+        cmocka_unit_test(test_endless_loop_ends_at_deadline),
+        cmocka_unit_test(test_stop_from_another_thread),
+        cmocka_unit_test(test_sleep_blocks_on_watched_fds),
+        cmocka_unit_test(test_power_cycle),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_bad_images),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,298 @@
+"""The emulated dongle through pyusb (libusb-1.0), run under
+`hilda-emu run -- /usr/bin/python3 -m pytest` (see run-pyusb): standard
+requests, stalls and recovery, halts, bulk loopback, vendor echo, a timeout,
+a reset and a reboot (disconnect, new device number).
+
+Everything here is written so that it holds on a real dongle under Linux too:
+the bridge answers like usbfs, so a test that needs an interface claims it
+and releases it before SET_CONFIGURATION (Linux refuses EBUSY otherwise).
+The tests run in file order and share one device, like a bench session.
+"""
+import errno
+import os
+import re
+import time
+
+import pytest
+import usb.core
+import usb.util
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def protocol():
+    """The #define lines of include/hilda/protocol.h (the one definition)."""
+    path = os.path.join(HERE, "..", "..", "..", "include", "hilda", "protocol.h")
+    values = {}
+    for line in open(path):
+        m = re.match(r"#define\s+(HILDA_\w+)\s+(0x[0-9A-Fa-f]+|\d+)\b", line)
+        if m:
+            values[m.group(1)] = int(m.group(2), 0)
+    return values
+
+
+P = protocol()
+OUT, IN = P["HILDA_REQTYPE_OUT"], P["HILDA_REQTYPE_IN"]
+SERIAL = os.environ.get("HILDA_TEST_SERIAL", "1209CAFE00D0BEEF")
+
+GET_STATUS, CLEAR_FEATURE, SET_FEATURE = 0x00, 0x01, 0x03
+GET_DESCRIPTOR, GET_CONFIGURATION, SET_CONFIGURATION = 0x06, 0x08, 0x09
+GET_INTERFACE, SET_INTERFACE = 0x0A, 0x0B
+ENDPOINT_HALT = 0
+
+
+def find():
+    return usb.core.find(idVendor=P["HILDA_USB_VID"], idProduct=P["HILDA_USB_PID"])
+
+
+@pytest.fixture(scope="module")
+def dev():
+    d = find()
+    assert d is not None, "no 1209:0001 device: run this under hilda-emu run"
+    yield d
+    usb.util.dispose_resources(d)
+
+
+def status(dev, recipient=0x80, index=0):
+    return list(dev.ctrl_transfer(recipient, GET_STATUS, 0, index, 2))
+
+
+def stalls(dev, *args, **kw):
+    with pytest.raises(usb.core.USBError) as e:
+        dev.ctrl_transfer(*args, **kw)
+    assert e.value.errno == errno.EPIPE, e.value
+    # recovery: the next request is served normally
+    assert status(dev) == [0, 0]
+
+
+def get_descriptor(dev, dtype, index, length, lang=0):
+    return bytes(dev.ctrl_transfer(0x80, GET_DESCRIPTOR, dtype << 8 | index, lang, length))
+
+
+# ---- identity and descriptors ----
+
+def test_device_descriptor(dev):
+    assert dev.idVendor == 0x1209 and dev.idProduct == 0x0001
+    assert dev.bcdUSB == 0x0201
+    assert dev.bMaxPacketSize0 == 64
+    assert dev.bNumConfigurations == 1
+    assert dev.manufacturer == "hilda"
+    assert dev.product == "hilda nRF52840 test dongle"
+    assert dev.serial_number == SERIAL
+
+
+def test_configuration_and_endpoints(dev):
+    cfg = dev.get_active_configuration()
+    assert cfg.bConfigurationValue == 1 and cfg.wTotalLength == 32
+    intf = cfg[(0, 0)]
+    assert intf.bInterfaceClass == 0xFF
+    eps = sorted((e.bEndpointAddress, usb.util.endpoint_type(e.bmAttributes), e.wMaxPacketSize) for e in intf)
+    assert eps == [(0x01, usb.util.ENDPOINT_TYPE_BULK, 64), (0x81, usb.util.ENDPOINT_TYPE_BULK, 64)]
+    assert usb.util.get_string(dev, 4) == "hilda vendor loopback"
+
+
+@pytest.mark.parametrize("length, expect", [(8, 8), (18, 18), (64, 18), (255, 18), (4096, 18)])
+def test_device_descriptor_lengths(dev, length, expect):
+    d = get_descriptor(dev, 1, 0, length)
+    assert len(d) == expect and d[0] == 18 and d[1] == 1
+
+
+@pytest.mark.parametrize("length, expect", [(9, 9), (31, 31), (32, 32), (33, 32), (255, 32)])
+def test_configuration_descriptor_lengths(dev, length, expect):
+    d = get_descriptor(dev, 2, 0, length)
+    assert len(d) == expect and d[:4] == bytes([9, 2, 32, 0])
+
+
+def test_string_descriptors(dev):
+    assert get_descriptor(dev, 3, 0, 255) == bytes([4, 3, 0x09, 0x04])
+    assert get_descriptor(dev, 3, 0, 2) == bytes([4, 3])
+    s = get_descriptor(dev, 3, 1, 255, 0x0409)
+    assert s[0] == len(s) == 12 and s[2:].decode("utf-16-le") == "hilda"
+    assert len(get_descriptor(dev, 3, 2, 7, 0x0409)) == 7
+
+
+def test_bos(dev):
+    assert get_descriptor(dev, 15, 0, 255) == bytes([5, 15, 12, 0, 1, 7, 16, 2, 0, 0, 0, 0])
+
+
+# Stress variants: served like GET_DESCRIPTOR; a reply shorter than wLength
+# that is a multiple of 64 ends with a zero-length packet.
+@pytest.mark.parametrize("variant, length, expect", [
+    (0, 255, 64), (0, 64, 64), (0, 63, 63), (0, 65, 64),
+    (1, 255, 128), (1, 128, 128), (1, 127, 127), (1, 129, 128),
+    (2, 255, 254), (2, 254, 254),
+    (3, 255, 255), (3, 4096, 255),
+    (4, 255, 64), (4, 64, 64), (4, 1, 1), (4, 0, 0),
+])
+def test_variants(dev, variant, length, expect):
+    d = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_VARIANT"], variant, 0, length))
+    assert len(d) == expect
+    if variant in (0, 1) and expect >= 33:
+        total = 64 if variant == 0 else 128
+        assert d[2] | d[3] << 8 == total
+        assert d[32] == total - 32 and d[33] == 0xFF and d[34:expect] == bytes(range(expect - 34))
+    if variant in (2, 3, 4) and expect >= 2:
+        assert d[0] == (254, 255, 64)[variant - 2] and d[1] == 3
+        assert d[2:8] == "ABC".encode("utf-16-le")[:min(6, expect - 2)]
+
+
+# ---- chapter 9 ----
+
+def test_get_status(dev):
+    assert status(dev, 0x80) == [0, 0]
+    assert status(dev, 0x81, 0) == [0, 0]
+    assert status(dev, 0x82, 0x00) == [0, 0]
+    assert status(dev, 0x82, 0x81) == [0, 0]
+    assert status(dev, 0x82, 0x01) == [0, 0]
+
+
+def test_configuration_requests(dev):
+    # GET_STATUS on interface/endpoints claimed interface 0 (as usbfs does):
+    # release it before SET_CONFIGURATION, as a program must on Linux
+    usb.util.claim_interface(dev, 0)
+    usb.util.release_interface(dev, 0)
+    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]
+    dev.set_configuration(1)
+    assert dev.get_active_configuration().bConfigurationValue == 1
+    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]
+    assert list(dev.ctrl_transfer(0x81, GET_INTERFACE, 0, 0, 1)) == [0]
+    dev.set_interface_altsetting(0, 0)
+    assert list(dev.ctrl_transfer(0x81, GET_INTERFACE, 0, 0, 1)) == [0]
+    usb.util.release_interface(dev, 0)
+
+
+def test_unconfigure_and_configure(dev):
+    dev.ctrl_transfer(0x00, SET_CONFIGURATION, 0, 0, 0)
+    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [0]
+    # the host now sees no bulk endpoints: Linux refuses transfers to them
+    with pytest.raises(usb.core.USBError):
+        dev.write(0x01, b"x", timeout=200)
+    dev.ctrl_transfer(0x00, SET_CONFIGURATION, 1, 0, 0)
+    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]
+
+
+def test_stalls_and_recovery(dev):
+    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0600, 0, 10)       # DEVICE_QUALIFIER: full speed only
+    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0700, 0, 9)        # OTHER_SPEED_CONFIGURATION
+    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0201, 0, 9)        # configuration index 1
+    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0305, 0x0409, 255)  # string index 5
+    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0301, 0x0407, 255)  # another LANGID
+    stalls(dev, 0x80, GET_DESCRIPTOR, 0x2100, 0, 9)        # unknown type
+    stalls(dev, 0x80, 0x42, 0, 0, 1)                       # unknown standard request
+    stalls(dev, IN, 0x7F, 0, 0, 1)                         # unknown vendor request
+    stalls(dev, 0x21, 0x00, 0, 0, 0)                       # class request
+    dev.ctrl_transfer(OUT, P["HILDA_REQ_FAULT_STALL"], 0, 0, 0)
+    stalls(dev, 0x80, GET_STATUS, 0, 0, 2)                 # the armed fault stalls any request
+
+
+@pytest.mark.parametrize("ep", [0x81, 0x01])
+def test_endpoint_halt(dev, ep):
+    usb.util.claim_interface(dev, 0)
+    dev.ctrl_transfer(0x02, SET_FEATURE, ENDPOINT_HALT, ep, 0)
+    assert status(dev, 0x82, ep) == [1, 0]
+    with pytest.raises(usb.core.USBError) as e:
+        if ep & 0x80:
+            dev.read(ep, 64, timeout=500)
+        else:
+            dev.write(ep, b"halted", timeout=500)
+    assert e.value.errno == errno.EPIPE
+    dev.clear_halt(ep)                      # CLEAR_FEATURE(ENDPOINT_HALT) through USBDEVFS_CLEAR_HALT
+    assert status(dev, 0x82, ep) == [0, 0]
+    # and through a plain control request
+    dev.ctrl_transfer(0x02, SET_FEATURE, ENDPOINT_HALT, ep, 0)
+    dev.ctrl_transfer(0x02, CLEAR_FEATURE, ENDPOINT_HALT, ep, 0)
+    assert status(dev, 0x82, ep) == [0, 0]
+    usb.util.release_interface(dev, 0)
+
+
+# ---- bulk and vendor data ----
+
+@pytest.mark.parametrize("size", [1, 2, 31, 63, 64])
+def test_bulk_loopback(dev, size):
+    # the firmware loops back one packet at a time (see firmware/src/usbd.c)
+    data = bytes((i * 7 + size) & 0xFF for i in range(size))
+    for _ in range(3):
+        assert dev.write(0x01, data, timeout=1000) == size
+        assert bytes(dev.read(0x81, 64, timeout=1000)) == data
+
+
+def test_bulk_zero_length_packet(dev):
+    assert dev.write(0x01, b"", timeout=1000) == 0
+    assert len(dev.read(0x81, 64, timeout=1000)) == 0
+
+
+ECHO_SIZES = sorted(set(range(0, 301)) | {511, 512, 513, 1023, 1024, 1025, 2047, 2048, 2049, 4095, 4096})
+
+
+def test_vendor_echo(dev):
+    for n in ECHO_SIZES:
+        data = bytes((i * 13 + n) & 0xFF for i in range(n))
+        assert dev.ctrl_transfer(OUT, P["HILDA_REQ_ECHO_WRITE"], 0, 0, data) == n
+        back = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_ECHO_READ"], 0, 0, n))
+        assert back == data, f"echo of {n} bytes"
+
+
+@pytest.mark.parametrize("stored, asked", [(64, 4096), (128, 200), (0, 64), (4096, 4096), (100, 50)])
+def test_vendor_echo_short_reads(dev, stored, asked):
+    data = bytes(range(256)) * (stored // 256) + bytes(range(stored % 256))
+    dev.ctrl_transfer(OUT, P["HILDA_REQ_ECHO_WRITE"], 0, 0, data)
+    back = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_ECHO_READ"], 0, 0, asked))
+    assert back == data[:asked]
+
+
+def test_version_and_counters(dev):
+    v = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_VERSION"], 0, 0, 8))
+    assert v[0] | v[1] << 8 == P["HILDA_PROTOCOL_VERSION"]
+    dev.ctrl_transfer(OUT, P["HILDA_REQ_RESET_COUNTERS"], 0, 0, 0)
+    c = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_COUNTERS"], 0, 0, 64))
+    assert c[0:4] == bytes([1, 0, 0, 0])                  # setups: this request
+    assert c[60:64] == (64000000).to_bytes(4, "little")   # core_hz
+
+
+# ---- timing, reset, disconnect ----
+
+def test_timeout_then_recovery(dev):
+    dev.ctrl_transfer(OUT, P["HILDA_REQ_FAULT_DELAY"], 200, 0, 0)
+    t0 = time.monotonic()
+    with pytest.raises(usb.core.USBTimeoutError):
+        dev.ctrl_transfer(0x80, GET_STATUS, 0, 0, 2, timeout=50)
+    assert time.monotonic() - t0 < 1.0
+    assert status(dev) == [0, 0]
+    # a delay shorter than the timeout is just a slow answer
+    dev.ctrl_transfer(OUT, P["HILDA_REQ_FAULT_DELAY"], 30, 0, 0)
+    assert status(dev) == [0, 0]
+
+
+def test_reset_keeps_the_device_number(dev):
+    address = dev.address
+    dev.ctrl_transfer(OUT, P["HILDA_REQ_RESET_COUNTERS"], 0, 0, 0)
+    dev.reset()
+    assert status(dev) == [0, 0]
+    c = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_COUNTERS"], 0, 0, 64))
+    assert c[8:12] == bytes([1, 0, 0, 0])                 # bus_resets: the reset reached the firmware
+    again = find()
+    assert again is not None and again.address == address
+    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]   # configuration restored
+    assert dev.write(0x01, b"after reset", timeout=1000) == 11
+    assert bytes(dev.read(0x81, 64, timeout=1000)) == b"after reset"
+    usb.util.release_interface(dev, 0)
+
+
+def test_reboot_is_a_new_device(dev):
+    old = dev.address
+    dev.ctrl_transfer(OUT, P["HILDA_REQ_REBOOT"], 0, 0, 0)
+    deadline = time.monotonic() + 10
+    new = None
+    while time.monotonic() < deadline:
+        new = find()
+        if new is not None and new.address != old:
+            break
+        time.sleep(0.05)
+    assert new is not None and new.address != old, "the rebooted dongle did not come back"
+    # the old handle is dead: ENODEV, as after an unplug
+    with pytest.raises(usb.core.USBError) as e:
+        dev.ctrl_transfer(0x80, GET_STATUS, 0, 0, 2)
+    assert e.value.errno in (errno.ENODEV, errno.EIO), e.value
+    assert status(new) == [0, 0]
+    assert new.serial_number == SERIAL
+    usb.util.dispose_resources(new)
