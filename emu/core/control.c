@@ -67,6 +67,7 @@ static void cmd_counters(struct control *c, struct json_writer *w)
     json_add_u64(w, "sleeps", st.sleeps);
     json_add_u64(w, "dma_transfers", st.dma_transfers);
     json_add_u64(w, "resets", st.resets);
+    json_add_u64(w, "cpu_ns", st.cpu_ns);
     json_add_u64(w, "sanitizer_reports", sanitizer_reports(c->t.sanitizer));
     json_add_u64(w, "cycles", soc_now(machine_soc(c->t.machine)));
 }

@@ -1252,7 +1252,12 @@ static void run_slice(struct machine *m, vtime_t until)
     m->hook_stopped = false;
     m->mem_fault.valid = false;
     uint32_t pc = reg_get(m, UC_ARM_REG_PC);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     uc_err e = uc_emu_start(m->uc, pc | 1u, 0xFFFFFFFFu, 0, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    m->stats.slices++;
+    m->stats.cpu_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
     if (m->faulted)
         return;
     pc = reg_get(m, UC_ARM_REG_PC);

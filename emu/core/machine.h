@@ -45,6 +45,8 @@ struct machine_stats {
     uint64_t sleeps;               /* WFI/WFE executed */
     uint64_t dma_transfers;
     uint64_t resets;
+    uint64_t cpu_ns;               /* host time spent executing instructions (not sleeping) */
+    uint64_t slices;               /* uc_emu_start calls */
 };
 
 /* Loads the image, builds the chip with every model and resets it.
