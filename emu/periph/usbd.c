@@ -804,8 +804,13 @@ struct periph *usbd_model_new(struct soc *soc)
     for (unsigned n = 0; n < NEP; n++) {
         u->in[n].u = u->out[n].u = u;
         u->in[n].n = u->out[n].n = n;
-        u->in[n].dma = (struct easydma){ .periph = "USBD", .channel = "EPIN", .group = 1 };
-        u->out[n].dma = (struct easydma){ .periph = "USBD", .channel = "EPOUT", .writes_ram = true, .group = 1 };
+        static const char *const in_names[NEP] = { "EPIN0", "EPIN1", "EPIN2", "EPIN3",
+                                                   "EPIN4", "EPIN5", "EPIN6", "EPIN7" };
+        static const char *const out_names[NEP] = { "EPOUT0", "EPOUT1", "EPOUT2", "EPOUT3",
+                                                    "EPOUT4", "EPOUT5", "EPOUT6", "EPOUT7" };
+        u->in[n].dma = (struct easydma){ .periph = "USBD", .channel = in_names[n], .group = 1 };
+        u->out[n].dma = (struct easydma){ .periph = "USBD", .channel = out_names[n], .writes_ram = true,
+                                          .group = 1 };
         u->in[n].dma_done = (struct sched_event){ .name = "USBD EPIN DMA", .fire = in_dma_done, .ctx = &u->in[n] };
         u->out[n].dma_done = (struct sched_event){ .name = "USBD EPOUT DMA", .fire = out_dma_done, .ctx = &u->out[n] };
     }
