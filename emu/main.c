@@ -37,6 +37,7 @@ enum exit_code {
 };
 
 #define DEFAULT_FIRMWARE "hilda-dongle.elf"
+#define CLIENT_PRELOAD "libhilda-emu-preload.so"
 #define DEFAULT_ATTACH_MS 10000
 #define CHILD_GRACE_MS 5000
 
@@ -77,12 +78,15 @@ static const char usage[] =
     "  --attach-timeout MS    run/serve: give up if the dongle is not enumerated after MS\n"
     "                         milliseconds of virtual time (default 10000)\n"
     "  --env-file FILE        serve: also write the export lines to FILE (atomically, once enumerated)\n"
-    "  --pin CPU|off          run/serve: put the thread answering the clients' USB calls on CPU, and\n"
-    "                         (run) COMMAND too: wake-ups across CPUs are the main cost of a USB call\n"
-    "                         on a virtual machine. Default for run: the last CPU hilda-emu may use\n"
-    "                         (off with a single CPU); for serve: off (clients may use taskset -c\n"
-    "                         $HILDA_EMU_CPU themselves)\n"
+    "  --pin CPU|off          run/serve: keep hilda-emu, and (run) COMMAND, on one CPU. A USB call\n"
+    "                         passes between three threads in turn; waking a thread on another CPU\n"
+    "                         is the dominant cost on a virtual machine. Default for run: the last\n"
+    "                         CPU hilda-emu may use (off if it may use one); for serve: off (clients\n"
+    "                         can run under taskset -c $HILDA_EMU_CPU)\n"
     "  --help                 this text\n"
+    "\n"
+    "Clients also get " CLIENT_PRELOAD " (found next to hilda-emu) preloaded: it makes the\n"
+    "usleep(0) that umockdev's preload does after each call a sched_yield().\n"
     "\n"
     "Exit status: 0 done (quit, time limit, signal), 1 firmware fault or sanitizer report,\n"
     "2 usage error, 3 setup error (image, socket, pty, umockdev testbed), 4 (serve) the dongle\n"
@@ -115,6 +119,8 @@ struct options {
     const char *env_file;
     uint64_t attach_ms;
     int pin_cpu;               /* -1: off; -2: the default of the mode */
+    const char *client_preload;  /* NULL if not found */
+    char client_preload_path[PATH_MAX];
     char **command;            /* run: argv of the command */
     char default_firmware[PATH_MAX];
 };
@@ -142,9 +148,10 @@ static int parse_trace(const char *list, struct machine_options *mo)
     return 0;
 }
 
-/* The image the build puts next to the binary (build/hilda-dongle.elf for
- * build/emu/hilda-emu): the binary's directory, then its parent. */
-static const char *find_default_firmware(char *out, size_t cap)
+/* A file the build puts near the binary: in the binary's directory, in
+ * `sub` below it, or one directory up (build/hilda-dongle.elf for
+ * build/emu/hilda-emu). */
+static const char *find_near_binary(const char *name, const char *sub, char *out, size_t cap)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -152,8 +159,9 @@ static const char *find_default_firmware(char *out, size_t cap)
         return NULL;
     exe[n] = '\0';
     char *dir = dirname(exe);
-    for (int up = 0; up < 2; up++) {
-        snprintf(out, cap, "%s%s/%s", dir, up ? "/.." : "", DEFAULT_FIRMWARE);
+    const char *where[3] = { "", sub, "/.." };
+    for (int i = 0; i < 3; i++) {
+        snprintf(out, cap, "%s%s/%s", dir, where[i], name);
         if (access(out, R_OK) == 0)
             return out;
     }
@@ -289,8 +297,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         return usage_error("%s", "--until is not for run or serve");
     if (o->env_file && o->mode != MODE_SERVE)
         return usage_error("%s", "--env-file is for serve");
+    if (o->mode == MODE_SERVE && strcmp(o->machine.uart_mode, "stdio") == 0)
+        return usage_error("%s", "serve prints the environment on stdout: use --uart pty or none");
+    o->client_preload = find_near_binary(CLIENT_PRELOAD, "/bridge", o->client_preload_path,
+                                         sizeof o->client_preload_path);
     if (!o->machine.firmware &&
-        !(o->machine.firmware = find_default_firmware(o->default_firmware, sizeof o->default_firmware)))
+        !(o->machine.firmware = find_near_binary(DEFAULT_FIRMWARE, "", o->default_firmware, sizeof o->default_firmware)))
         return usage_error("%s", "no --firmware given and no " DEFAULT_FIRMWARE " next to the hilda-emu binary");
     if (o->pin_cpu == -2)
         o->pin_cpu = o->mode == MODE_RUN ? default_pin_cpu() : -1;
@@ -331,7 +343,7 @@ static int wait_attached(struct session *s)
 {
     vtime_t deadline = soc_now(machine_soc(s->m)) + SOC_MS(s->o->attach_ms);
     s->waiting = true;
-    while (!s->attached && !s->enum_failed && !stop_signal) {
+    while (!s->attached && !s->enum_failed && !stop_signal && !control_quit_requested(s->ctl)) {
         enum run_status st = machine_run(s->m, deadline);
         if (st == RUN_FAULT) {
             fprintf(s->log, "hilda-emu: run ended by a fault before USB enumeration: %s\n",
@@ -345,7 +357,7 @@ static int wait_attached(struct session *s)
     s->waiting = false;
     if (s->attached)
         return 0;
-    if (stop_signal)
+    if (stop_signal || control_quit_requested(s->ctl))
         return EXIT_OK;
     if (s->enum_failed)
         fprintf(s->log, "hilda-emu: the dongle did not enumerate (see the usb: lines above)\n");
@@ -610,7 +622,7 @@ static int usb_session(struct options *o, struct machine *m, struct sanitizer *s
 {
     struct session s = { .o = o, .m = m, .log = log, .child_fd = -1 };
     char err[256];
-    const struct bridge_options bo = { .pcap = o->pcap, .log = log, .worker_cpu = o->pin_cpu };
+    const struct bridge_options bo = { .pcap = o->pcap, .log = log, .client_preload = o->client_preload };
     s.bridge = bridge_new(m, &bo, err, sizeof err);
     if (!s.bridge) {
         fprintf(log, "hilda-emu: USB bridge: %s\n", err);
@@ -629,7 +641,7 @@ static int usb_session(struct options *o, struct machine *m, struct sanitizer *s
     fprintf(log, "hilda-emu: control channel on %s\n", s.control_path);
 
     int rc = wait_attached(&s);
-    if (rc == 0 && !stop_signal)
+    if (rc == 0 && s.attached)
         rc = o->mode == MODE_RUN ? run_command(&s) : serve(&s);
     else if (o->mode == MODE_RUN)
         rc = EXIT_RUN_FAILED;
@@ -646,12 +658,20 @@ int main(int argc, char **argv)
         return o.mode == MODE_RUN ? EXIT_RUN_FAILED : rc;
 
     FILE *log = stderr;
-    if (o.log && !(log = fopen(o.log, "w"))) {
+    if (o.log && !(log = fopen(o.log, "we"))) {
         fprintf(stderr, "hilda-emu: cannot write %s: %s\n", o.log, strerror(errno));
         return o.mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
     }
     o.machine.log = log;
     o.machine.device_id = o.device_id;
+    if (o.pin_cpu >= 0) {
+        /* before any thread exists: they all inherit it */
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(o.pin_cpu, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0)
+            fprintf(log, "hilda-emu: cannot keep to CPU %d: %s (going on unpinned)\n", o.pin_cpu, strerror(errno));
+    }
     struct machine *m = machine_new(&o.machine);
     if (!m)
         return o.mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
@@ -703,9 +723,9 @@ int main(int argc, char **argv)
     struct machine_stats st;
     machine_stats(m, &st);
     fprintf(log, "hilda-emu: %" PRIu64 " instructions, %" PRIu64 " interrupts, %" PRIu64
-            " DMA transfers, %" PRIu64 " sanitizer reports, %.3f ms virtual\n",
+            " DMA transfers, %" PRIu64 " sanitizer reports, %.3f ms virtual, %.3f s executing\n",
             st.instructions, st.interrupts, st.dma_transfers, sanitizer_reports(san),
-            (double)soc_now(machine_soc(m)) / (double)SOC_MS(1));
+            (double)soc_now(machine_soc(m)) / (double)SOC_MS(1), (double)st.cpu_ns / 1e9);
     sanitizer_free(san);
     machine_free(m);
     if (log != stderr)

@@ -4,8 +4,6 @@
 #include "bridge.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,14 +328,15 @@ static void cpu_submit(struct bridge *b, struct urb *u)
     }
 }
 
-/* The requests the worker queued, in order. While an enumeration runs (a
- * reset), they wait, as usbfs callers wait for the device lock. */
+/* The requests the worker queued, in order. While a USBDEVFS_RESET runs
+ * they wait, as usbfs callers wait for the device lock; during an attach
+ * there is no published device and they fail at once. */
 static void process_requests(struct bridge *b)
 {
     urbq_clear_wakeup(b->q);
     struct urb_req *r;
     while ((r = urbq_take(b->q))) {
-        if (enumerator_busy(b->en)) {
+        if (b->reset_urb) {
             urbq_putback(b->q, r);
             return;
         }
@@ -405,19 +404,7 @@ struct bridge *bridge_new(struct machine *m, const struct bridge_options *opt, c
         return NULL;
     }
     usbfs_set_queue(b->fs, b->q);
-    /* The testbed starts its worker thread, which inherits this thread's
-     * CPU mask: narrow it for the creation only. */
-    cpu_set_t saved, one;
-    bool pin = opt && opt->worker_cpu >= 0 && opt->worker_cpu < CPU_SETSIZE &&
-               pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
-    if (pin) {
-        CPU_ZERO(&one);
-        CPU_SET(opt->worker_cpu, &one);
-        pin = pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
-    }
-    b->tb = testbed_new();
-    if (pin)
-        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    b->tb = testbed_new(opt ? opt->client_preload : NULL);
     if (!b->tb) {
         snprintf(err, errlen, "cannot create the umockdev testbed");
         bridge_free(b);

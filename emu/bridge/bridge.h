@@ -28,11 +28,9 @@ struct bridge;
 struct bridge_options {
     const char *pcap;            /* usbmon capture file, NULL for none */
     FILE *log;                   /* stderr if NULL */
-    /* CPU for umockdev's worker thread (the one answering the clients'
-     * ioctls), -1 to leave it to the scheduler. A client on the same CPU
-     * saves two cross-CPU wake-ups per ioctl, the dominant cost on a
-     * virtual machine (about 1.6x more transfers a second measured). */
-    int worker_cpu;
+    /* A library to preload into clients before libumockdev-preload (the
+     * build's libhilda-emu-preload.so: see yield_preload.c), NULL for none. */
+    const char *client_preload;
 };
 
 enum bridge_event {

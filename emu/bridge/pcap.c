@@ -45,7 +45,7 @@ static void put64(uint8_t *p, uint64_t v)
 
 struct usb_pcap *usb_pcap_open(const char *path)
 {
-    FILE *f = fopen(path, "wb");
+    FILE *f = fopen(path, "wbe");   /* e: not inherited by run's command */
     if (!f)
         return NULL;
     struct usb_pcap *p = calloc(1, sizeof *p);

@@ -25,16 +25,18 @@ struct testbed {
     char *preload;
 };
 
-struct testbed *testbed_new(void)
+struct testbed *testbed_new(const char *extra_preload)
 {
     struct testbed *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     const char *old = getenv("LD_PRELOAD");
-    if (old && *old && !strstr(old, TESTBED_PRELOAD))
-        t->preload = g_strdup_printf("%s:%s", old, TESTBED_PRELOAD);
-    else
-        t->preload = g_strdup(old && *old ? old : TESTBED_PRELOAD);
+    GString *p = g_string_new(old && *old ? old : "");
+    if (extra_preload && !strstr(p->str, extra_preload))
+        g_string_append_printf(p, "%s%s", p->len ? ":" : "", extra_preload);
+    if (!strstr(p->str, TESTBED_PRELOAD))
+        g_string_append_printf(p, "%s%s", p->len ? ":" : "", TESTBED_PRELOAD);
+    t->preload = g_string_free(p, FALSE);
     /* before the testbed: its worker thread starts in the constructor, and
      * setenv is not safe against threads reading the environment */
     setenv("LD_PRELOAD", t->preload, 1);
@@ -192,8 +194,9 @@ static int make_fifo_node(const char *node, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open %s: %s", node, strerror(errno));
         return -1;
     }
-    if (fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE) < 0) {
-        snprintf(err, errlen, "cannot size the pipe of %s: %s", node, strerror(errno));
+    /* one page slot: then one byte makes the pipe full for poll() */
+    if (fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE) < 0 || fcntl(fd, F_GETPIPE_SZ) != sysconf(_SC_PAGESIZE)) {
+        snprintf(err, errlen, "cannot make the pipe of %s one page: %s", node, strerror(errno));
         close(fd);
         return -1;
     }

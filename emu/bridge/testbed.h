@@ -15,10 +15,11 @@
 
 struct testbed;
 
-/* Sets LD_PRELOAD (appending the preload library) in this process's
- * environment first, as umockdev-run does, so children inherit it; the
- * testbed sets UMOCKDEV_DIR. Call before any child process is started. */
-struct testbed *testbed_new(void);
+/* Sets LD_PRELOAD (appending extra_preload, if not NULL, and the umockdev
+ * preload library) in this process's environment first, as umockdev-run
+ * does, so children inherit it; the testbed sets UMOCKDEV_DIR. Call before
+ * any child process or thread is started. */
+struct testbed *testbed_new(const char *extra_preload);
 /* Removes the testbed directory. */
 void testbed_free(struct testbed *t);
 

@@ -10,9 +10,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/* What all URBs may hold at once, like Linux's usbfs_memory_mb (16 MiB):
+ * a client that submits without reaping gets ENOMEM, not our memory. */
+#define URB_MEMORY_LIMIT (16u << 20)
+
 struct urbq {
     pthread_mutex_t lock;
     int efd;
+    size_t bytes;                      /* charged by the URBs that exist */
     struct urb_req *head, *tail;
     void (*sync_done)(void *ctx, struct urb *u);
     void *ctx;
@@ -77,19 +82,21 @@ void urbq_clear_wakeup(struct urbq *q)
 
 /* ---- the node's readiness ---- */
 
-/* ready: drain the FIFO (writable, POLLOUT); not ready: fill it. */
+/* ready: drain the FIFO (writable, POLLOUT); not ready: fill it. The pipe
+ * has one page slot (F_SETPIPE_SZ 4096), so one byte makes it full for
+ * poll(), and one read empties it: a syscall per change. */
 static void fifo_ready(struct usbdev *d, bool ready)
 {
     if (d->fifo_fd < 0)
         return;
     uint8_t buf[4096];
     if (ready) {
-        while (read(d->fifo_fd, buf, sizeof buf) > 0)
+        while (read(d->fifo_fd, buf, sizeof buf) == (ssize_t)sizeof buf)
             ;
     } else {
-        memset(buf, 0, sizeof buf);
-        while (write(d->fifo_fd, buf, sizeof buf) > 0)
-            ;
+        buf[0] = 0;
+        ssize_t n = write(d->fifo_fd, buf, 1);
+        (void)n;                      /* EAGAIN: full already */
     }
 }
 
@@ -176,14 +183,29 @@ bool usbdev_is_gone(struct usbdev *d)
 
 /* ---- URBs ---- */
 
+static size_t charge(uint32_t buf_len)
+{
+    return sizeof(struct urb) + buf_len;
+}
+
 struct urb *urb_new(struct urbq *q, struct usbdev *dev, uint32_t buf_len)
 {
-    struct urb *u = calloc(1, sizeof *u);
-    if (!u)
+    urbq_lock(q);
+    bool room = q->bytes + charge(buf_len) <= URB_MEMORY_LIMIT;
+    if (room)
+        q->bytes += charge(buf_len);
+    urbq_unlock(q);
+    if (!room)
         return NULL;
-    u->buf = malloc(buf_len ? buf_len : 1);
-    if (!u->buf) {
+    struct urb *u = calloc(1, sizeof *u);
+    if (u && !(u->buf = malloc(buf_len ? buf_len : 1))) {
         free(u);
+        u = NULL;
+    }
+    if (!u) {
+        urbq_lock(q);
+        q->bytes -= charge(buf_len);
+        urbq_unlock(q);
         return NULL;
     }
     u->buf_len = buf_len;
@@ -197,11 +219,16 @@ struct urb *urb_new(struct urbq *q, struct usbdev *dev, uint32_t buf_len)
 
 static void urb_free(struct urb *u)
 {
+    struct urbq *q = u->q;
+    size_t bytes = charge(u->buf_len);
     if (u->destroy)
         u->destroy(u);
     usbdev_unref(u->dev);
     free(u->buf);
     free(u);
+    urbq_lock(q);
+    q->bytes -= bytes;
+    urbq_unlock(q);
 }
 
 void urb_ref(struct urb *u)

@@ -111,7 +111,9 @@ void usbdev_set_fifo(struct usbdev *d, int fd);
 void usbdev_mark_gone(struct usbdev *d);
 bool usbdev_is_gone(struct usbdev *d);
 
-struct urb *urb_new(struct urbq *q, struct usbdev *dev, uint32_t buf_len);   /* NULL: out of memory */
+/* NULL: out of memory, or the URBs that exist hold 16 MiB already (as
+ * Linux's usbfs_memory_mb limit: the caller answers ENOMEM). */
+struct urb *urb_new(struct urbq *q, struct usbdev *dev, uint32_t buf_len);
 void urb_ref(struct urb *u);
 void urb_unref(struct urb *u);
 

@@ -45,6 +45,7 @@ static struct {
 static struct {
     bool configured;
     bool in_busy;             /* a looped-back packet waits for the host's IN */
+    bool out_waiting;         /* an OUT packet sits in the endpoint buffer, not yet drained */
 } bulk;
 
 static bool enabled;
@@ -258,30 +259,36 @@ static void handle_ep0_datadone(void)
     }
 }
 
-/* The bulk pair loops back one packet at a time: an OUT packet is read into
- * RAM and sent back on EP1 IN; the OUT endpoint is re-armed (SIZE.EPOUT
- * write, §2.7) only once the host took the IN packet, which is the flow
- * control: the host's next OUT is NAKed until then. */
+/* The bulk pair loops back one packet at a time. An OUT packet waits in the
+ * endpoint buffer until its DMA (STARTEPOUT) drains it, and the endpoint
+ * NAKs further OUT packets until then; after that DMA the hardware accepts
+ * the next one by itself (§2.7 step 4). So the OUT packet is drained only
+ * when EP1 IN is free to send it back: while the host has not yet taken the
+ * previous IN packet, the next OUT packet stays in the endpoint buffer, and
+ * that is the flow control. */
+static void loop_back_out_packet(void)
+{
+    uint16_t size = (uint16_t)REG(USBD_SIZE_EPOUT(BULK_EP));
+    if (size > sizeof bulk_buf)
+        size = sizeof bulk_buf;
+    bulk.out_waiting = false;
+    int got = dma_run(&ep1_out, bulk_buf, size);
+    if (got >= 0 && dma_run(&ep1_in, bulk_buf, (uint16_t)got) >= 0)
+        bulk.in_busy = true;
+}
+
 static void handle_epdata(void)
 {
     uint32_t status = REG(USBD_EPDATASTATUS);
     REG(USBD_EPDATASTATUS) = status;     /* W1C */
     if (!bulk.configured)
         return;
-    if (status & USBD_EPDATASTATUS_EPIN(BULK_EP)) {
+    if (status & USBD_EPDATASTATUS_EPIN(BULK_EP))
         bulk.in_busy = false;
-        REG(USBD_SIZE_EPOUT(BULK_EP)) = 0;
-    }
-    if (status & USBD_EPDATASTATUS_EPOUT(BULK_EP)) {
-        uint16_t size = (uint16_t)REG(USBD_SIZE_EPOUT(BULK_EP));
-        if (size > sizeof bulk_buf)
-            size = sizeof bulk_buf;
-        int got = dma_run(&ep1_out, bulk_buf, size);
-        if (got >= 0 && dma_run(&ep1_in, bulk_buf, (uint16_t)got) >= 0)
-            bulk.in_busy = true;
-        else
-            REG(USBD_SIZE_EPOUT(BULK_EP)) = 0;   /* drop it, stay receptive */
-    }
+    if (status & USBD_EPDATASTATUS_EPOUT(BULK_EP))
+        bulk.out_waiting = true;
+    if (bulk.out_waiting && !bulk.in_busy)
+        loop_back_out_packet();
 }
 
 static void set_low_power(bool low)
@@ -444,7 +451,7 @@ void usbd_set_halt(uint8_t ep_addr, bool halt)
         REG(USBD_DTOGGLE) = n | (EP_IS_IN(ep_addr) ? USBD_DTOGGLE_IN : 0) | USBD_DTOGGLE_DATA0;
     }
     REG(USBD_EPSTALL) = n | io | (halt ? USBD_EPSTALL_STALL : 0);
-    if (!halt && !EP_IS_IN(ep_addr) && !(n == BULK_EP && bulk.in_busy))
+    if (!halt && !EP_IS_IN(ep_addr) && !(n == BULK_EP && bulk.out_waiting))
         REG(USBD_SIZE_EPOUT(n)) = 0;
 }
 
@@ -462,6 +469,7 @@ void usbd_set_configured(bool configured)
     uint32_t bit = 1u << BULK_EP;
     bulk.configured = configured;
     bulk.in_busy = false;
+    bulk.out_waiting = false;
     board_led(LED_CONFIGURED, configured);
     if (configured) {
         REG(USBD_EPINEN) |= bit;

@@ -1,5 +1,6 @@
 """The emulated dongle through pyusb (libusb-1.0), run under
-`hilda-emu run -- /usr/bin/python3 -m pytest` (see run-pyusb): standard
+`hilda-emu run -- /usr/bin/python3 -m pytest --noconftest` (see usb-check;
+the project's conftest.py is for the tests/ suites): standard
 requests, stalls and recovery, halts, bulk loopback, vendor echo, a timeout,
 a reset and a reboot (disconnect, new device number).
 
@@ -214,6 +215,22 @@ def test_bulk_loopback(dev, size):
     for _ in range(3):
         assert dev.write(0x01, data, timeout=1000) == size
         assert bytes(dev.read(0x81, 64, timeout=1000)) == data
+
+
+@pytest.mark.parametrize("size", [65, 100, 128, 200])
+def test_bulk_loopback_multi_packet(dev, size):
+    # a write of several packets: each next OUT packet waits in the endpoint
+    # buffer (NAKing the host) until the previous one went back on EP1 IN
+    data = bytes((i * 5 + size) & 0xFF for i in range(size))
+    assert dev.write(0x01, data[:128], timeout=1000) == min(size, 128)
+    got = b""
+    while len(got) < min(size, 128):
+        got += bytes(dev.read(0x81, 64, timeout=1000))
+    if size > 128:
+        assert dev.write(0x01, data[128:], timeout=1000) == size - 128
+        while len(got) < size:
+            got += bytes(dev.read(0x81, 64, timeout=1000))
+    assert got == data
 
 
 def test_bulk_zero_length_packet(dev):

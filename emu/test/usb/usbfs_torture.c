@@ -1,0 +1,488 @@
+/* The usbfs node of the emulated dongle, driven with raw ioctls and libusb
+ * by well-behaved and misbehaving clients: argument checks answered like
+ * Linux's devio.c, asynchronous URBs (discard, reap order), synchronous
+ * CONTROL/BULK with timeouts, claims, and clients that pass bad pointers,
+ * die in the middle of a transfer or run at the same time. Run it under
+ * `hilda-emu run`; it prints one line per check and exits 1 if any failed.
+ * The emulator must come through all of it answering. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libusb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/usbdevice_fs.h>
+
+#include "hilda/protocol.h"
+
+static int failures;
+static char node[64];
+
+static void check(bool ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s - ", ok ? "ok" : "FAILED");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+    if (!ok)
+        failures++;
+}
+
+/* ioctl result as -errno or the value */
+static int io(int fd, unsigned long req, void *arg)
+{
+    int r = ioctl(fd, req, arg);
+    return r < 0 ? -errno : r;
+}
+
+static int open_node(void)
+{
+    int fd = open(node, O_RDWR);
+    if (fd < 0) {
+        printf("FAILED - open %s: %s\n", node, strerror(errno));
+        exit(1);
+    }
+    return fd;
+}
+
+static int control(int fd, uint8_t type, uint8_t req, uint16_t value, uint16_t index, void *data, uint16_t len,
+                   unsigned timeout)
+{
+    struct usbdevfs_ctrltransfer ct = { type, req, value, index, len, timeout, data };
+    return io(fd, USBDEVFS_CONTROL, &ct);
+}
+
+static int get_status(int fd)
+{
+    uint8_t st[2] = { 0xFF, 0xFF };
+    int r = control(fd, 0x80, 0, 0, 0, st, 2, 1000);
+    return r == 2 && st[0] == 0 && st[1] == 0 ? 0 : (r < 0 ? r : -EPROTO);
+}
+
+static void fault_delay(int fd, unsigned ms)
+{
+    control(fd, HILDA_REQTYPE_OUT, HILDA_REQ_FAULT_DELAY, (uint16_t)ms, 0, NULL, 0, 1000);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Waits until the node is writable (a completed URB waits), as libusb does. */
+static bool wait_reapable(int fd, int ms)
+{
+    struct pollfd p = { fd, POLLOUT, 0 };
+    return poll(&p, 1, ms) == 1 && (p.revents & POLLOUT);
+}
+
+static void simple_ioctls(void)
+{
+    int fd = open_node();
+    uint32_t caps = 0;
+    check(io(fd, USBDEVFS_GET_CAPABILITIES, &caps) == 0 &&
+          caps == (USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_NO_PACKET_SIZE_LIM | USBDEVFS_CAP_REAP_AFTER_DISCONNECT),
+          "GET_CAPABILITIES 0x%x", caps);
+    struct usbdevfs_hub_portinfo hp;
+    check(io(fd, USBDEVFS_HUB_PORTINFO, &hp) == -ENOTTY, "HUB_PORTINFO: ENOTTY");
+    check(io(fd, _IO('U', 99), NULL) == -ENOTTY, "an unknown 'U' ioctl: ENOTTY");
+    check(io(fd, _IOR('Z', 1, int), &caps) == -ENOTTY, "a foreign ioctl: ENOTTY");
+    struct usbdevfs_getdriver gd = { .interface = 0 };
+    check(io(fd, USBDEVFS_GETDRIVER, &gd) == -ENODATA, "GETDRIVER: ENODATA (no driver)");
+    struct usbdevfs_ioctl di = { .ifno = 0, .ioctl_code = USBDEVFS_DISCONNECT };
+    check(io(fd, USBDEVFS_IOCTL, &di) == -ENODATA, "IOCTL(DISCONNECT): ENODATA");
+    di.ifno = 3;
+    check(io(fd, USBDEVFS_IOCTL, &di) == -EINVAL, "IOCTL on interface 3: EINVAL");
+    struct usbdevfs_connectinfo ci = { 0, 1 };
+    unsigned devnum = (unsigned)atoi(node + strlen(node) - 3);
+    int r = io(fd, USBDEVFS_CONNECTINFO, &ci);
+    check(r == 0 && ci.devnum == devnum && ci.slow == 0, "CONNECTINFO devnum %u", ci.devnum);
+    check(io(fd, USBDEVFS_GET_SPEED, NULL) == 2, "GET_SPEED: full speed");
+    unsigned ifnum = 1;
+    check(io(fd, USBDEVFS_CLAIMINTERFACE, &ifnum) == -ENOENT, "CLAIMINTERFACE 1: ENOENT");
+    ifnum = 40;
+    check(io(fd, USBDEVFS_CLAIMINTERFACE, &ifnum) == -EINVAL, "CLAIMINTERFACE 40: EINVAL");
+    ifnum = 0;
+    check(io(fd, USBDEVFS_CLAIMINTERFACE, &ifnum) == 0, "CLAIMINTERFACE 0");
+    int other = open_node();
+    check(io(other, USBDEVFS_CLAIMINTERFACE, &ifnum) == -EBUSY, "CLAIMINTERFACE 0 from another file: EBUSY");
+    int cfg = 1;
+    check(io(fd, USBDEVFS_SETCONFIGURATION, &cfg) == -EBUSY, "SETCONFIGURATION while claimed: EBUSY");
+    check(io(fd, USBDEVFS_RELEASEINTERFACE, &ifnum) == 0, "RELEASEINTERFACE 0");
+    check(io(fd, USBDEVFS_RELEASEINTERFACE, &ifnum) == -EINVAL, "RELEASEINTERFACE 0 again: EINVAL");
+    check(io(other, USBDEVFS_CLAIMINTERFACE, &ifnum) == 0, "CLAIMINTERFACE 0 once released");
+    close(other);
+    usleep(50000);                     /* the closed file's claims go with it */
+    cfg = 7;
+    check(io(fd, USBDEVFS_SETCONFIGURATION, &cfg) == -EINVAL, "SETCONFIGURATION 7: EINVAL");
+    cfg = 1;
+    check(io(fd, USBDEVFS_SETCONFIGURATION, &cfg) == 0, "SETCONFIGURATION 1");
+    struct usbdevfs_setinterface si = { 0, 1 };
+    check(io(fd, USBDEVFS_SETINTERFACE, &si) == -EINVAL, "SETINTERFACE 0/1: EINVAL");
+    si.altsetting = 0;
+    check(io(fd, USBDEVFS_SETINTERFACE, &si) == 0, "SETINTERFACE 0/0");
+    unsigned ep = 0x85;
+    check(io(fd, USBDEVFS_CLEAR_HALT, &ep) == -ENOENT, "CLEAR_HALT 0x85: ENOENT");
+    ep = 0x81;
+    check(io(fd, USBDEVFS_CLEAR_HALT, &ep) == 0, "CLEAR_HALT 0x81");
+    void *p = NULL;
+    check(io(fd, USBDEVFS_REAPURB, &p) == -EAGAIN, "REAPURB (blocking): EAGAIN");
+    check(io(fd, USBDEVFS_REAPURBNDELAY, &p) == -EAGAIN, "REAPURBNDELAY with nothing: EAGAIN");
+    check(io(fd, USBDEVFS_DISCARDURB, (void *)0x1234) == -EINVAL, "DISCARDURB of no URB: EINVAL");
+    uint8_t d[64];
+    ssize_t n = read(fd, d, sizeof d);
+    (void)r;
+    check(n == 50 && d[0] == 18 && d[1] == 1 && d[18] == 9 && d[19] == 2, "read(): the descriptors, %zd bytes", n);
+    check(write(fd, d, 4) < 0 && errno == EINVAL, "write(): EINVAL");
+    close(fd);
+}
+
+static int submit(int fd, struct usbdevfs_urb *u)
+{
+    return io(fd, USBDEVFS_SUBMITURB, u);
+}
+
+static void bad_urbs(void)
+{
+    int fd = open_node();
+    uint8_t buf[64] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+    struct usbdevfs_urb u = { .type = 9, .endpoint = 0, .buffer = buf, .buffer_length = 10 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB type 9: EINVAL");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x85, .buffer = buf, .buffer_length = 8 };
+    check(submit(fd, &u) == -ENOENT, "SUBMITURB bulk 0x85: ENOENT");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_ISO, .endpoint = 0x83, .buffer = buf, .buffer_length = 8 };
+    check(submit(fd, &u) == -ENOENT, "SUBMITURB iso 0x83: ENOENT");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = buf, .buffer_length = 4 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB control with 4 bytes: EINVAL");
+    uint8_t big[8] = { 0x80, 6, 0, 1, 0, 0, 100, 0 };
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = big, .buffer_length = 8 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB control wLength past the buffer: EINVAL");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = buf, .buffer_length = -1 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB buffer_length -1: EINVAL");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = buf,
+                               .buffer_length = 1 << 30 };
+    check(submit(fd, &u) == -ENOMEM, "SUBMITURB of 1 GiB: ENOMEM (nothing read)");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = NULL, .buffer_length = 10 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB NULL buffer: EINVAL");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .flags = 0x100, .buffer = buf, .buffer_length = 10 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB unknown flag: EINVAL");
+    uint8_t cls[8] = { 0x21, 0, 0, 0, 5, 0, 0, 0 };
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = cls, .buffer_length = 8 };
+    check(submit(fd, &u) == -ENOENT, "SUBMITURB class request to interface 5: ENOENT");
+    check(get_status(fd) == 0, "the device still answers");
+    close(fd);
+}
+
+static void async_urbs(void)
+{
+    int fd = open_node();
+    int r;
+    /* three at once: reaped in completion order */
+    uint8_t b[3][10];
+    struct usbdevfs_urb u[3];
+    for (int i = 0; i < 3; i++) {
+        uint8_t setup[8] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+        memcpy(b[i], setup, 8);
+        b[i][8] = b[i][9] = 0xEE;
+        u[i] = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = b[i], .buffer_length = 10,
+                                      .usercontext = (void *)(long)i };
+        check(submit(fd, &u[i]) == 0, "SUBMITURB %d", i);
+    }
+    for (int i = 0; i < 3; i++) {
+        struct usbdevfs_urb *got = NULL;
+        bool ready = wait_reapable(fd, 2000);
+        r = io(fd, USBDEVFS_REAPURBNDELAY, &got);
+        check(ready && r == 0 && got == &u[i] && got->status == 0 && got->actual_length == 2 && b[i][8] == 0 &&
+              b[i][9] == 0, "REAPURBNDELAY %d: status %d, %d bytes", i, got ? got->status : 99,
+              got ? got->actual_length : -1);
+    }
+    struct usbdevfs_urb *none = NULL;
+    check(io(fd, USBDEVFS_REAPURBNDELAY, &none) == -EAGAIN, "then nothing to reap");
+    check(!wait_reapable(fd, 50), "and the node is not writable");
+
+    /* discard one the device holds back */
+    fault_delay(fd, 300);
+    uint8_t db[10] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+    struct usbdevfs_urb du = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = db, .buffer_length = 10 };
+    check(submit(fd, &du) == 0, "SUBMITURB held back by FAULT_DELAY");
+    check(!wait_reapable(fd, 50), "not completed after 50 ms");
+    check(io(fd, USBDEVFS_DISCARDURB, &du) == 0, "DISCARDURB");
+    struct usbdevfs_urb *got = NULL;
+    bool ready = wait_reapable(fd, 2000);
+    r = io(fd, USBDEVFS_REAPURBNDELAY, &got);
+    check(ready && r == 0 && got == &du && du.status == -ENOENT, "reaped with status -ENOENT (%d)", du.status);
+    check(io(fd, USBDEVFS_DISCARDURB, &du) == -EINVAL, "DISCARDURB once reaped: EINVAL");
+    bool done;
+    check(get_status(fd) == 0, "the next request works");
+
+    /* a stall is status -EPIPE */
+    uint8_t sb[18] = { 0x80, 6, 0, 6, 0, 0, 10, 0 };
+    struct usbdevfs_urb su = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = sb, .buffer_length = 18 };
+    done = submit(fd, &su) == 0 && wait_reapable(fd, 2000) && io(fd, USBDEVFS_REAPURBNDELAY, &got) == 0;
+    check(done && got == &su && su.status == -EPIPE, "DEVICE_QUALIFIER stalls: status -EPIPE (%d)", su.status);
+
+    /* bulk with URB_ZERO_PACKET: 64 bytes, then the host sends a zero-length
+     * packet (the capture shows it). What comes back is left alone: the
+     * firmware loops back one packet at a time and the ZLP is a packet too. */
+    uint8_t out[64], in[64];
+    memset(out, 0x5A, sizeof out);
+    struct usbdevfs_urb bo = { .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x01, .flags = USBDEVFS_URB_ZERO_PACKET,
+                               .buffer = out, .buffer_length = 64 };
+    done = submit(fd, &bo) == 0 && wait_reapable(fd, 2000) && io(fd, USBDEVFS_REAPURBNDELAY, &got) == 0;
+    check(done && got == &bo && bo.status == 0 && bo.actual_length == 64, "bulk OUT 64 + ZLP: status %d, %d bytes",
+          bo.status, bo.actual_length);
+    for (int i = 0; i < 3; i++) {           /* drain what the firmware sends back */
+        struct usbdevfs_bulktransfer bt = { 0x81, sizeof in, 100, in };
+        if (io(fd, USBDEVFS_BULK, &bt) < 0)
+            break;
+    }
+    /* an IN URB waiting for data, then discarded */
+    struct usbdevfs_urb bi = { .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = in, .buffer_length = 64 };
+    check(submit(fd, &bi) == 0 && !wait_reapable(fd, 50) && io(fd, USBDEVFS_DISCARDURB, &bi) == 0,
+          "bulk IN with no data: pending, then discarded");
+    done = wait_reapable(fd, 2000) && io(fd, USBDEVFS_REAPURBNDELAY, &got) == 0;
+    check(done && got == &bi && bi.status == -ENOENT, "reaped with -ENOENT (%d)", bi.status);
+    close(fd);
+}
+
+/* URBs that are never reaped cannot take more than usbfs's 16 MiB. */
+static void memory_limit(void)
+{
+    int fd = open_node();
+    enum { MAX_URBS = 40, SIZE = 1 << 20 };
+    static struct usbdevfs_urb u[MAX_URBS];
+    uint8_t *buf = calloc(1, SIZE);
+    int n = 0, r = 0;
+    while (n < MAX_URBS) {
+        u[n] = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = buf,
+                                      .buffer_length = SIZE };
+        if ((r = submit(fd, &u[n])) != 0)
+            break;
+        n++;
+    }
+    check(r == -ENOMEM && n >= 10 && n <= 16, "1 MiB bulk IN URBs until ENOMEM: %d accepted", n);
+    for (int i = 0; i < n; i++)
+        io(fd, USBDEVFS_DISCARDURB, &u[i]);
+    int reaped = 0;
+    for (int i = 0; i < 200 && reaped < n; i++) {
+        struct usbdevfs_urb *got;
+        if (wait_reapable(fd, 100) && io(fd, USBDEVFS_REAPURBNDELAY, &got) == 0)
+            reaped++;
+    }
+    check(reaped == n, "all %d discarded and reaped", reaped);
+    u[0].buffer_length = SIZE;
+    check(submit(fd, &u[0]) == 0 && io(fd, USBDEVFS_DISCARDURB, &u[0]) == 0, "the memory is back");
+    struct usbdevfs_urb *got;
+    wait_reapable(fd, 1000);
+    io(fd, USBDEVFS_REAPURBNDELAY, &got);
+    free(buf);
+    close(fd);
+}
+
+static void sync_transfers(void)
+{
+    int fd = open_node();
+    uint8_t d[255];
+    check(control(fd, 0x80, 6, 0x0100, 0, d, sizeof d, 1000) == 18 && d[0] == 18, "CONTROL GET_DESCRIPTOR: 18");
+    check(control(fd, 0x80, 6, 0x0100, 0, d, 5000, 1000) == -EINVAL, "CONTROL wLength 5000: EINVAL");
+    check(control(fd, 0x80, 6, 0x0600, 0, d, 10, 1000) == -EPIPE, "CONTROL DEVICE_QUALIFIER: EPIPE");
+    fault_delay(fd, 200);
+    double t0 = now();
+    int r = control(fd, 0x80, 0, 0, 0, d, 2, 50);
+    double dt = now() - t0;
+    check(r == -ETIMEDOUT && dt > 0.04 && dt < 0.5, "CONTROL after FAULT_DELAY 200 with timeout 50: ETIMEDOUT in %.0f ms",
+          dt * 1000);
+    check(get_status(fd) == 0, "the next CONTROL works");
+    const char msg[] = "sync bulk";
+    struct usbdevfs_bulktransfer bt = { 0x01, sizeof msg, 1000, (void *)msg };
+    check(io(fd, USBDEVFS_BULK, &bt) == (int)sizeof msg, "BULK OUT %zu bytes", sizeof msg);
+    char back[64] = { 0 };
+    bt = (struct usbdevfs_bulktransfer){ 0x81, sizeof back, 1000, back };
+    check(io(fd, USBDEVFS_BULK, &bt) == (int)sizeof msg && strcmp(back, msg) == 0, "BULK IN: the bytes back");
+    bt = (struct usbdevfs_bulktransfer){ 0x81, sizeof back, 100, back };
+    check(io(fd, USBDEVFS_BULK, &bt) == -ETIMEDOUT, "BULK IN with nothing to send: ETIMEDOUT");
+    bt = (struct usbdevfs_bulktransfer){ 0x82, 4, 100, back };
+    check(io(fd, USBDEVFS_BULK, &bt) == -ENOENT, "BULK on 0x82: ENOENT");
+    close(fd);
+}
+
+/* Misbehaving clients, each in a child process: the emulator must survive
+ * and answer the next client. */
+static void child_bad_pointer(void)
+{
+    int fd = open_node();
+    ioctl(fd, USBDEVFS_SUBMITURB, (void *)8);      /* the preload aborts this process */
+    _exit(0);
+}
+
+static void child_bad_buffer(void)
+{
+    int fd = open_node();
+    struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x01, .buffer = (void *)16,
+                              .buffer_length = 64 };
+    ioctl(fd, USBDEVFS_SUBMITURB, &u);
+    _exit(0);
+}
+
+static void child_dies_mid_async(void)
+{
+    int fd = open_node();
+    fault_delay(fd, 400);
+    static uint8_t b[10] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+    static struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = b, .buffer_length = 10 };
+    ioctl(fd, USBDEVFS_SUBMITURB, &u);
+    static uint8_t ib[64];
+    static struct usbdevfs_urb in = { .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = ib,
+                                      .buffer_length = 64 };
+    ioctl(fd, USBDEVFS_SUBMITURB, &in);            /* waits for data that never comes */
+    pause();
+    _exit(0);
+}
+
+static void child_dies_mid_sync(void)
+{
+    int fd = open_node();
+    fault_delay(fd, 300);
+    uint8_t d[2];
+    control(fd, 0x80, 0, 0, 0, d, 2, 0);           /* no timeout: killed while blocked */
+    _exit(0);
+}
+
+static void run_child(void (*fn)(void), const char *what, int kill_after_ms)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn();
+        _exit(0);
+    }
+    if (kill_after_ms) {
+        usleep((useconds_t)kill_after_ms * 1000);
+        kill(pid, SIGKILL);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    int fd = open_node();
+    usleep(20000);
+    int r = get_status(fd);
+    if (r == -ETIMEDOUT || r == -EPIPE)
+        r = get_status(fd);                        /* a fault the dead client armed may spend itself here */
+    check(r == 0, "after %s (child %s %d): the device answers (%d)", what,
+          WIFSIGNALED(st) ? "signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), r);
+    close(fd);
+}
+
+static void concurrent_clients(void)
+{
+    enum { CHILDREN = 3, EACH = 300 };
+    pid_t pids[CHILDREN];
+    for (int c = 0; c < CHILDREN; c++) {
+        if ((pids[c] = fork()) == 0) {
+            libusb_context *ctx;
+            if (libusb_init(&ctx))
+                _exit(2);
+            libusb_device_handle *h = libusb_open_device_with_vid_pid(ctx, HILDA_USB_VID, HILDA_USB_PID);
+            if (!h)
+                _exit(3);
+            for (int i = 0; i < EACH; i++) {
+                unsigned char d[18];
+                if (libusb_control_transfer(h, 0x80, 6, 0x0100, 0, d, sizeof d, 2000) != 18 || d[1] != 1)
+                    _exit(4);
+                unsigned char s[2];
+                if (libusb_control_transfer(h, 0x80, 0, 0, 0, s, 2, 2000) != 2)
+                    _exit(5);
+            }
+            libusb_close(h);
+            libusb_exit(ctx);
+            _exit(0);
+        }
+    }
+    int ok = 0;
+    for (int c = 0; c < CHILDREN; c++) {
+        int st;
+        waitpid(pids[c], &st, 0);
+        ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    check(ok == CHILDREN, "%d clients with %d transfers each at the same time: %d passed", CHILDREN, 2 * EACH, ok);
+}
+
+/* The firmware reboots (pull-up off): a URB in flight completes with
+ * -ENODEV, every later ioctl but the reap says ENODEV, and the dongle comes
+ * back under a new device number. Last: it ends this device. */
+static void disconnect(void)
+{
+    int fd = open_node();
+    static uint8_t in[64];
+    static struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = in,
+                                     .buffer_length = 64 };
+    check(submit(fd, &u) == 0, "bulk IN waiting before the reboot");
+    check(control(fd, HILDA_REQTYPE_OUT, HILDA_REQ_REBOOT, 0, 0, NULL, 0, 1000) == 0, "REBOOT");
+    struct usbdevfs_urb *got = NULL;
+    bool ready = wait_reapable(fd, 3000);
+    int r = io(fd, USBDEVFS_REAPURBNDELAY, &got);
+    check(ready && r == 0 && got == &u && u.status == -ENODEV, "the URB in flight: status -ENODEV (%d)", u.status);
+    check(io(fd, USBDEVFS_REAPURBNDELAY, &got) == -ENODEV, "then REAPURBNDELAY: ENODEV");
+    check(!wait_reapable(fd, 50), "and the node is not writable (no busy loop)");
+    check(submit(fd, &u) == -ENODEV, "SUBMITURB: ENODEV");
+    unsigned ifnum = 0;
+    check(io(fd, USBDEVFS_CLAIMINTERFACE, &ifnum) == -ENODEV, "CLAIMINTERFACE: ENODEV");
+    check(get_status(fd) == -ENODEV, "CONTROL: ENODEV");
+    close(fd);
+    char next[64];
+    unsigned devnum = (unsigned)atoi(node + strlen(node) - 3);
+    snprintf(next, sizeof next, "%.*s%03u", (int)strlen(node) - 3, node, devnum + 1);
+    int nfd = -1;
+    for (int i = 0; i < 100 && nfd < 0; i++) {
+        nfd = open(next, O_RDWR);
+        if (nfd < 0)
+            usleep(50000);
+    }
+    check(nfd >= 0 && get_status(nfd) == 0, "back as %s", next);
+    if (nfd >= 0)
+        close(nfd);
+}
+
+int main(void)
+{
+    libusb_context *ctx;
+    if (libusb_init(&ctx)) {
+        printf("FAILED - libusb_init\n");
+        return 1;
+    }
+    libusb_device_handle *h = libusb_open_device_with_vid_pid(ctx, HILDA_USB_VID, HILDA_USB_PID);
+    if (!h) {
+        printf("FAILED - no %04x:%04x device (run this under hilda-emu run)\n", HILDA_USB_VID, HILDA_USB_PID);
+        return 1;
+    }
+    libusb_device *dev = libusb_get_device(h);
+    snprintf(node, sizeof node, "/dev/bus/usb/%03u/%03u", libusb_get_bus_number(dev), libusb_get_device_address(dev));
+    libusb_close(h);
+    libusb_exit(ctx);
+
+    simple_ioctls();
+    bad_urbs();
+    async_urbs();
+    memory_limit();
+    sync_transfers();
+    run_child(child_bad_pointer, "a bad urb pointer", 0);
+    run_child(child_bad_buffer, "a bad buffer pointer", 0);
+    run_child(child_dies_mid_async, "SIGKILL with URBs in flight", 100);
+    run_child(child_dies_mid_sync, "SIGKILL inside a synchronous CONTROL", 100);
+    concurrent_clients();
+    disconnect();
+    printf("%s: %d failed\n", failures ? "FAILED" : "passed", failures);
+    return failures ? 1 : 0;
+}
