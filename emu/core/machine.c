@@ -995,6 +995,8 @@ static bool setup_cpu(struct machine *m)
     return ok;
 }
 
+static void input_arrived(void *ctx);
+
 struct machine *machine_new(const struct machine_options *opt)
 {
     FILE *log = opt && opt->log ? opt->log : stderr;
@@ -1021,6 +1023,8 @@ struct machine *machine_new(const struct machine_options *opt)
         return NULL;
     }
     struct soc *soc = m->soc;
+    soc->input_arrived = input_arrived;
+    soc->input_ctx = m;
     const struct nvic_host host = { m, on_nvic_changed, on_sysreset };
     nvic_init(&m->nvic, soc, &host);
     soc->irq_changed = on_irq_changed;
@@ -1141,6 +1145,24 @@ static bool pace_to(struct machine *m, vtime_t target)
     int before = soc_poll_fds(m->soc, (int)ms);
     clock_gettime(CLOCK_MONOTONIC, &m->last_poll);
     return before == 0 && wall_vtime(m) + SOC_MS(1) > target;
+}
+
+/* Input (a pty byte, a USB request) arrived while the CPU slept with time
+ * paced by the wall clock: it arrived now, at the wall clock's virtual time,
+ * not when the CPU fell asleep. Move time there before the models see it, or
+ * what they schedule from it would lie in the past and fire in one burst
+ * with no chance for the CPU to run in between. Never past the next
+ * scheduled event: the sleep loop handles that one (and its interrupt). */
+static void input_arrived(void *ctx)
+{
+    struct machine *m = ctx;
+    if (!m->realtime || !m->sleeping)
+        return;
+    vtime_t w = wall_vtime(m), next = soc_next_event(m->soc);
+    if (w > next)
+        w = next;
+    if (w > m->soc->now)
+        soc_advance(m->soc, w);
 }
 
 static bool external_fds(const struct machine *m)

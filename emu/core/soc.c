@@ -289,6 +289,8 @@ int soc_poll_fds(struct soc *soc, int timeout_ms)
     int got = poll(pfd, n, timeout_ms);
     if (got <= 0)
         return 0;
+    if (soc->input_arrived)
+        soc->input_arrived(soc->input_ctx);
     for (unsigned i = 0; i < n; i++) {
         if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
             w[i].ready(soc, w[i].ctx);

@@ -49,6 +49,11 @@ struct soc {
 
     struct soc_fd_watch watched[SOC_MAX_WATCHED_FDS];
     unsigned nwatched;
+    /* Called when input is ready, before any ready() callback runs: the run
+     * loop moves virtual time up to the moment the input arrived, so that
+     * what a model schedules from the input starts then, not in the past. */
+    void (*input_arrived)(void *ctx);
+    void *input_ctx;
 
     struct soc_dma_observer dma_observer;
     uint64_t dma_transfers;              /* completed EasyDMA transfers */

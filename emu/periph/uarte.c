@@ -200,6 +200,7 @@ struct uarte {
     struct sched_event rx_clock;
     uint8_t *line;           /* bytes on their way in, LINE_CAPACITY ring */
     size_t line_head, line_len;
+    bool input_paused;       /* the line is full: the backend is not read until it drains */
 
     struct backend be;
     struct nrf52840_uart_stats stats;
@@ -286,11 +287,18 @@ static void line_push(struct uarte *u, const uint8_t *data, size_t len)
     }
 }
 
+static void input_ready(struct soc *soc, void *ctx);
+
 static uint8_t line_pop(struct uarte *u)
 {
     uint8_t b = u->line[u->line_head];
     u->line_head = (u->line_head + 1) % LINE_CAPACITY;
     u->line_len--;
+    /* Room again: take input from the backend once more (see input_ready). */
+    if (u->input_paused && u->line_len <= LINE_CAPACITY / 2 && u->be.in_fd >= 0) {
+        u->input_paused = false;
+        soc_watch_fd(u->p.soc, u->be.in_fd, input_ready, u);
+    }
     return b;
 }
 
@@ -314,12 +322,21 @@ static void line_kick(struct uarte *u)
     soc_schedule(u->p.soc, &u->rx_clock, byte_time(u, &u->rx_rem));
 }
 
+/* Reads only what the line has room for. When it is full the backend is no
+ * longer read, so its writer blocks (a pty's kernel buffer fills up), as a
+ * sender on a real line is paced by the baud rate: nothing is dropped. */
 static void input_ready(struct soc *soc, void *ctx)
 {
     struct uarte *u = ctx;
     uint8_t buf[READ_CHUNK];
     for (size_t total = 0; total < LINE_CAPACITY;) {
-        ssize_t n = read(u->be.in_fd, buf, sizeof buf);
+        size_t room = LINE_CAPACITY - u->line_len;
+        if (room == 0) {
+            u->input_paused = true;
+            soc_unwatch_fd(soc, u->be.in_fd);
+            break;
+        }
+        ssize_t n = read(u->be.in_fd, buf, room < sizeof buf ? room : sizeof buf);
         if (n > 0) {
             line_push(u, buf, (size_t)n);
             total += (size_t)n;
