@@ -1,0 +1,389 @@
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "text.h"
+
+int cli_common_option(struct cli *c, int opt, const char *arg, const char *usage)
+{
+    unsigned long v;
+    char *end;
+    switch (opt) {
+    case OPT_DEVICE:
+        if (!hilda_parse_vidpid(arg, &c->sel.vid, &c->sel.pid))
+            return cli_usage_error(c, "--device wants VID:PID in hex (e.g. 1209:0001), not \"%s\"", arg), -1;
+        c->sel.has_vidpid = true;
+        return 1;
+    case OPT_SERIAL:
+        snprintf(c->serial, sizeof c->serial, "%s", arg);
+        c->sel.serial = c->serial;
+        return 1;
+    case OPT_PATH:
+        snprintf(c->path, sizeof c->path, "%s", arg);
+        c->sel.path = c->path;
+        return 1;
+    case OPT_WAIT: {
+        double s = strtod(arg, &end);
+        if (end == arg || *end || s < 0 || s > 3600)
+            return cli_usage_error(c, "--wait wants seconds (0..3600), not \"%s\"", arg), -1;
+        c->wait_ms = (unsigned)(s * 1000.0 + 0.5);
+        return 1;
+    }
+    case OPT_TIMEOUT:
+        if (!cli_parse_u32(arg, 600000, &v) || v == 0)
+            return cli_usage_error(c, "--timeout wants milliseconds (1..600000), not \"%s\"", arg), -1;
+        c->timeout_ms = (unsigned)v;
+        return 1;
+    case OPT_JSON:
+        c->json = true;
+        return 1;
+    case OPT_QUIET:
+        c->quiet = true;
+        return 1;
+    case OPT_HELP:
+        fputs(usage, stdout);
+        cli_print_common_help(stdout);
+        return CLI_HELP_SHOWN;
+    default:
+        return 0;
+    }
+}
+
+void cli_print_common_help(FILE *f)
+{
+    fputs("\nDevice selection and common options (before or after the command):\n"
+          "  -d, --device VID:PID   the device by IDs (hex); default: a hilda dongle, 1209:0001\n"
+          "  -s, --serial SERIAL    the device with this serial number\n"
+          "  -p, --path BUS-PORT    the device at this bus-port path (as `hilda list` shows, e.g. 1-1.4)\n"
+          "  -w, --wait SECONDS     wait up to SECONDS for the device to appear (after a reset or plug-in)\n"
+          "  -t, --timeout MS       timeout of each transfer (default 1000)\n"
+          "  -j, --json             JSON output (one object on stdout)\n"
+          "  -q, --quiet            no progress bar\n"
+          "  -h, --help             this text\n"
+          "When several devices match, hilda lists them and chooses none (exit 4).\n", f);
+    cli_print_exit_codes(f);
+}
+
+void cli_print_exit_codes(FILE *f)
+{
+    fputs("\nExit status:\n", f);
+    for (int s = 0; s < HILDA_STATUS_COUNT; s++)
+        fprintf(f, "  %3d  %-13s %s\n", hilda_status_exit_code((enum hilda_status)s), hilda_status_name((enum hilda_status)s),
+                hilda_status_meaning((enum hilda_status)s));
+}
+
+void cli_json_begin(struct hj *j, const char *command)
+{
+    hj_obj(j);
+    hj_kbool(j, "ok", true);
+    hj_kstr(j, "command", command);
+}
+
+int cli_fail(struct cli *c, const struct hilda_error *e)
+{
+    fprintf(stderr, "hilda%s%s: %s\n", c->command ? " " : "", c->command ? c->command : "", e->message);
+    if (c->json) {
+        struct hj j;
+        hj_init(&j);
+        hj_obj(&j);
+        hj_kbool(&j, "ok", false);
+        if (c->command)
+            hj_kstr(&j, "command", c->command);
+        hj_kstr(&j, "error", hilda_status_name(e->status));
+        hj_kstr(&j, "message", e->message);
+        hj_kint(&j, "exit_code", hilda_status_exit_code(e->status));
+        hj_obj_end(&j);
+        hj_print(&j, stdout);
+        hj_free(&j);
+    }
+    return hilda_status_exit_code(e->status);
+}
+
+int cli_usage_error(struct cli *c, const char *fmt, ...)
+{
+    struct hilda_error e;
+    char msg[HILDA_MESSAGE_MAX - 40];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hilda_fail(&e, HILDA_ERR_USAGE, "%s (see hilda %s%s--help)", msg, c->command ? c->command : "",
+               c->command ? " " : "");
+    return cli_fail(c, &e);
+}
+
+enum hilda_status cli_context(struct cli *c, struct hilda_error *e)
+{
+    if (c->ctx)
+        return HILDA_OK;
+    return hilda_context_new(&c->ctx, e);
+}
+
+enum hilda_status cli_open(struct cli *c, struct hilda_device **d, struct hilda_error *e)
+{
+    enum hilda_status st = cli_context(c, e);
+    if (st)
+        return st;
+    st = hilda_open(c->ctx, &c->sel, c->wait_ms, d, e);
+    if (st == HILDA_OK)
+        (*d)->timeout_ms = c->timeout_ms;
+    return st;
+}
+
+enum hilda_status cli_open_vendor(struct cli *c, struct hilda_device **d, struct hilda_error *e)
+{
+    enum hilda_status st = cli_open(c, d, e);
+    if (st || (*d)->info.mode != HILDA_MODE_BOOTLOADER)
+        return st;
+    st = hilda_fail(e, HILDA_ERR_USAGE,
+                    "the device at %s is in bootloader mode (%04x:%04x), which does not speak the hilda vendor "
+                    "protocol: flash the hilda firmware, or unplug and replug it to start the application",
+                    (*d)->info.path, (*d)->info.vid,
+                    (*d)->info.pid);
+    hilda_close(*d);
+    *d = NULL;
+    return st;
+}
+
+/* ---- progress bar ---- */
+
+void progress_init(struct progress *p, struct cli *c)
+{
+    memset(p, 0, sizeof *p);
+    p->enabled = !c->json && !c->quiet && isatty(STDERR_FILENO);
+}
+
+void progress_update(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    struct progress *p = ctx;
+    if (!p || !p->enabled)
+        return;
+    unsigned long long now = hilda_now_ns();
+    if (done != total && now - p->last_ns < 100000000ull)
+        return;
+    p->last_ns = now;
+    unsigned pct = total ? (unsigned)(done * 100 / total) : 0;
+    char bar[31];
+    unsigned filled = pct * 30 / 100;
+    for (unsigned i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[30] = '\0';
+    p->last_width = fprintf(stderr, "\r[%s] %3u%% %-12s %llu/%llu ", bar, pct, phase, (unsigned long long)done,
+                            (unsigned long long)total);
+    fflush(stderr);
+}
+
+void progress_done(struct progress *p)
+{
+    if (p->enabled && p->last_width > 0) {
+        fprintf(stderr, "\r%*s\r", p->last_width, "");
+        fflush(stderr);
+    }
+    p->last_width = 0;
+}
+
+/* ---- JSON renderers ---- */
+
+void json_devinfo(struct hj *j, const struct hilda_devinfo *x)
+{
+    hj_obj(j);
+    hj_kstr(j, "path", x->path);
+    hj_kuint(j, "bus", x->bus);
+    hj_kuint(j, "address", x->address);
+    char id[10];
+    snprintf(id, sizeof id, "%04x:%04x", x->vid, x->pid);
+    hj_kstr(j, "id", id);
+    hj_kuint(j, "vid", x->vid);
+    hj_kuint(j, "pid", x->pid);
+    hj_kstr(j, "mode", hilda_mode_name(x->mode));
+    hj_kstr(j, "speed", hilda_speed_name(x->speed));
+    hj_key(j, "serial");
+    if (x->serial_known)
+        hj_str(j, x->serial);
+    else
+        hj_null(j);
+    if (x->product[0])
+        hj_kstr(j, "product", x->product);
+    if (x->note[0])
+        hj_kstr(j, "note", x->note);
+    hj_obj_end(j);
+}
+
+void json_counters(struct hj *j, const struct hilda_counters *k)
+{
+    hj_obj(j);
+    for (size_t i = 0; i < HILDA_COUNTERS_FIELDS; i++)
+        hj_kuint(j, hilda_counter_names[i], hilda_counter_value(k, i));
+    if (k->core_hz) {
+        hj_kdouble(j, "ep0_us_last", (double)k->ep0_cycles_last * 1e6 / k->core_hz);
+        hj_kdouble(j, "ep0_us_max", (double)k->ep0_cycles_max * 1e6 / k->core_hz);
+    }
+    hj_obj_end(j);
+}
+
+void json_uart_status(struct hj *j, const struct hilda_uart_status *u)
+{
+    hj_obj(j);
+    hj_kuint(j, "baud", u->baud);
+    hj_kuint(j, "tx_free", u->tx_free);
+    hj_kuint(j, "rx_available", u->rx_available);
+    hj_kuint(j, "errorsrc", u->errorsrc);
+    hj_obj_end(j);
+}
+
+void json_version(struct hj *j, const struct hilda_version *v)
+{
+    hj_obj(j);
+    char s[16];
+    snprintf(s, sizeof s, "%u.%u", v->protocol >> 8, v->protocol & 0xFF);
+    hj_kstr(j, "protocol", s);
+    snprintf(s, sizeof s, "%u.%u", v->firmware >> 8, v->firmware & 0xFF);
+    hj_kstr(j, "firmware", s);
+    snprintf(s, sizeof s, "%08x", v->git_hash);
+    hj_kstr(j, "git_hash", s);
+    hj_obj_end(j);
+}
+
+void json_stress_report(struct hj *j, const struct hilda_stress_report *r)
+{
+    hj_obj(j);
+    hj_kstr(j, "piece", hilda_stress_piece_name(r->piece));
+    hj_kuint(j, "transfers", r->transfers);
+    hj_kuint(j, "verified", r->verified);
+    hj_kuint(j, "failures", r->failures);
+    hj_kuint(j, "stalls_expected", r->stalls_expected);
+    hj_kdouble(j, "seconds", r->seconds);
+    hj_kdouble(j, "transfers_per_second", r->seconds > 0 ? (double)r->transfers / r->seconds : 0);
+    if (r->piece == HILDA_STRESS_RANDOM)
+        hj_kuint(j, "seed", r->seed);
+    hj_key(j, "failed");
+    hilda_json_checks(j, &r->failed);
+    hj_obj_end(j);
+}
+
+static void json_summary(struct hj *j, const struct hilda_summary *s)
+{
+    hj_obj(j);
+    hj_kuint(j, "n", s->n);
+    hj_kdouble(j, "min", s->min);
+    hj_kdouble(j, "p50", s->p50);
+    hj_kdouble(j, "p90", s->p90);
+    hj_kdouble(j, "p99", s->p99);
+    hj_kdouble(j, "max", s->max);
+    hj_kdouble(j, "mean", s->mean);
+    hj_obj_end(j);
+}
+
+void json_timing_cells(struct hj *j, const struct hilda_timing_cell *cells, size_t n)
+{
+    hj_arr(j);
+    for (size_t i = 0; i < n; i++) {
+        const struct hilda_timing_cell *c = &cells[i];
+        hj_obj(j);
+        hj_kstr(j, "kind", hilda_timing_kind_name(c->kind));
+        hj_kuint(j, "size", c->size);
+        hj_kuint(j, "errors", c->errors);
+        hj_key(j, "host_us");
+        json_summary(j, &c->host);
+        hj_key(j, "histogram");
+        hj_arr(j);
+        for (unsigned k = 0; k < HILDA_HIST_BUCKETS; k++) {
+            if (!c->hist[k])
+                continue;
+            hj_obj(j);
+            hj_kdouble(j, "from_us", hilda_bucket_lower(k));
+            hj_kdouble(j, "to_us", hilda_bucket_lower(k + 1));
+            hj_kuint(j, "count", c->hist[k]);
+            hj_obj_end(j);
+        }
+        hj_arr_end(j);
+        hj_key(j, "device_us");
+        if (c->device_valid) {
+            json_summary(j, &c->device);
+            hj_kuint(j, "device_cycles_min", c->device_cycles_min);
+            hj_kuint(j, "device_cycles_max", c->device_cycles_max);
+            hj_kuint(j, "core_hz", c->core_hz);
+        } else {
+            hj_null(j);
+        }
+        hj_obj_end(j);
+    }
+    hj_arr_end(j);
+}
+
+void print_checks(FILE *f, const struct hilda_checks *k)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        const struct hilda_check *x = &k->v[i];
+        fprintf(f, "%-5s %-32s %s\n      %s\n", hilda_result_name(x->result), x->id, x->title, x->reason);
+    }
+}
+
+void print_stress_report(FILE *f, const struct hilda_stress_report *r)
+{
+    fprintf(f, "%-12s %8llu transfers  %8llu verified  %6llu failed  %6llu expected STALLs  %7.2f s  %8.0f/s",
+            hilda_stress_piece_name(r->piece), (unsigned long long)r->transfers, (unsigned long long)r->verified,
+            (unsigned long long)r->failures, (unsigned long long)r->stalls_expected, r->seconds,
+            r->seconds > 0 ? (double)r->transfers / r->seconds : 0.0);
+    if (r->piece == HILDA_STRESS_RANDOM)
+        fprintf(f, "  seed %llu", (unsigned long long)r->seed);
+    fputc('\n', f);
+    for (size_t i = 0; i < r->failed.n; i++)
+        fprintf(f, "    FAIL %s\n", r->failed.v[i].reason);
+    if (r->failures > r->failed.n)
+        fprintf(f, "    ... and %llu more failures\n", (unsigned long long)(r->failures - r->failed.n));
+}
+
+/* ---- argument parsers ---- */
+
+bool cli_parse_u32(const char *s, unsigned long max, unsigned long *v)
+{
+    return hilda_parse_uint(s, max, v);
+}
+
+bool cli_parse_timing_cells(const char *kinds, const char *sizes, struct hilda_timing_cell **cells, size_t *n,
+                            char *err, size_t errcap)
+{
+    static const char default_kinds[] = "nodata,in,out,descriptor";
+    static const char default_sizes[] = "1,8,64,65,256,1024,4096";
+    unsigned long sz[64];
+    size_t nsz = 0;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", sizes ? sizes : default_sizes);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (nsz >= 64 || !hilda_parse_uint(t, HILDA_EP0_MAX_DATA, &sz[nsz])) {
+            snprintf(err, errcap, "size \"%s\" is not a number in 0..%d (or more than 64 sizes)", t, HILDA_EP0_MAX_DATA);
+            return false;
+        }
+        nsz++;
+    }
+    struct hilda_timing_cell *v = calloc(HILDA_TIMING_KINDS * (nsz + 1), sizeof *v);
+    if (!v) {
+        snprintf(err, errcap, "out of memory");
+        return false;
+    }
+    size_t k = 0;
+    snprintf(buf, sizeof buf, "%s", kinds ? kinds : default_kinds);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        enum hilda_timing_kind kind;
+        if (!hilda_timing_kind_parse(t, &kind)) {
+            snprintf(err, errcap, "kind \"%s\" is not one of nodata, in, out, descriptor", t);
+            free(v);
+            return false;
+        }
+        if (k + nsz + 1 > HILDA_TIMING_KINDS * (nsz + 1))
+            break;
+        if (kind == HILDA_TIMING_NODATA) {
+            v[k++] = (struct hilda_timing_cell){ .kind = kind, .size = 0 };
+            continue;
+        }
+        for (size_t i = 0; i < nsz; i++)
+            v[k++] = (struct hilda_timing_cell){ .kind = kind, .size = (uint16_t)sz[i] };
+    }
+    *cells = v;
+    *n = k;
+    return true;
+}

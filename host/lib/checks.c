@@ -1,0 +1,75 @@
+#include "checks.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hilda_checks_init(struct hilda_checks *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void hilda_checks_free(struct hilda_checks *c)
+{
+    free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+void hilda_checks_add(struct hilda_checks *c, const char *id, const char *title, enum hilda_result r,
+                      const char *fmt, ...)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        struct hilda_check *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return;   /* the count in the summary will show the loss */
+        c->v = v;
+        c->cap = cap;
+    }
+    struct hilda_check *x = &c->v[c->n++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->id, sizeof x->id, "%s", id);
+    snprintf(x->title, sizeof x->title, "%s", title);
+    x->result = r;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->reason, sizeof x->reason, fmt, ap);
+    va_end(ap);
+}
+
+size_t hilda_checks_count(const struct hilda_checks *c, enum hilda_result r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += c->v[i].result == r;
+    return n;
+}
+
+const char *hilda_result_name(enum hilda_result r)
+{
+    switch (r) {
+    case HILDA_PASS:
+        return "pass";
+    case HILDA_FAIL:
+        return "fail";
+    case HILDA_WARN:
+        return "warn";
+    default:
+        return "skip";
+    }
+}
+
+void hilda_json_checks(struct hj *j, const struct hilda_checks *c)
+{
+    hj_arr(j);
+    for (size_t i = 0; i < c->n; i++) {
+        hj_obj(j);
+        hj_kstr(j, "id", c->v[i].id);
+        hj_kstr(j, "title", c->v[i].title);
+        hj_kstr(j, "result", hilda_result_name(c->v[i].result));
+        hj_kstr(j, "reason", c->v[i].reason);
+        hj_obj_end(j);
+    }
+    hj_arr_end(j);
+}

@@ -1,0 +1,488 @@
+#include "descprint.h"
+
+#include <libusb.h>
+#include <string.h>
+
+#include "desc.h"
+#include "text.h"
+
+#define TEXT_MAX (HILDA_STRING_MAX * 3 + 1)
+
+static void field(FILE *o, unsigned indent, const char *name, const char *fmt, unsigned v)
+{
+    fprintf(o, "%*s%-19s", (int)indent, "", name);
+    fprintf(o, fmt, v);
+    fputc('\n', o);
+}
+
+static void string_field(FILE *o, const struct hilda_desc_set *s, unsigned indent, const char *name, uint8_t index)
+{
+    char text[TEXT_MAX], safe[TEXT_MAX * 2];
+    hilda_desc_set_string_text(s, index, text, sizeof text);
+    hilda_escape(text, safe, sizeof safe);
+    fprintf(o, "%*s%-19s%5u %s\n", (int)indent, "", name, index, safe);
+}
+
+static void bcd_field(FILE *o, unsigned indent, const char *name, uint16_t v)
+{
+    fprintf(o, "%*s%-19s%3x.%02x\n", (int)indent, "", name, v >> 8, v & 0xFF);
+}
+
+static const char *ep_type(unsigned a)
+{
+    static const char *const t[] = { "Control", "Isochronous", "Bulk", "Interrupt" };
+    return t[a & 3];
+}
+
+static void print_raw(FILE *o, unsigned indent, const struct hilda_desc *x)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%*s", (int)indent + 2, "");
+    fprintf(o, "%*s%s descriptor (type 0x%02X, %u bytes%s):\n", (int)indent, "",
+            hilda_desc_type_name(x->bDescriptorType), x->bDescriptorType, x->bLength,
+            x->avail < x->bLength ? ", truncated" : "");
+    hilda_hexdump(o, x->raw, x->avail, prefix);
+}
+
+static void print_config(FILE *o, const struct hilda_desc_set *s, size_t ci, bool hex)
+{
+    const struct hilda_raw *r = &s->configs[ci];
+    if (!r->present) {
+        fprintf(o, "  Configuration Descriptor (index %zu): not available (%s)\n", ci, hilda_status_name(r->status));
+        return;
+    }
+    struct hilda_desc_list l;
+    hilda_desc_list_init(&l);
+    hilda_parse_config(r->data, r->len, NULL, &l, NULL);
+    for (size_t i = 0; i < l.n; i++) {
+        const struct hilda_desc *x = &l.v[i];
+        unsigned ind = 2 + 2 * x->depth;
+        if (!x->decoded) {
+            print_raw(o, ind, x);
+            continue;
+        }
+        switch (x->kind) {
+        case HILDA_KIND_CONFIG: {
+            const struct hilda_config_desc *c = &x->u.config;
+            fprintf(o, "%*sConfiguration Descriptor:\n", ind, "");
+            ind += 2;
+            field(o, ind, "bLength", "%5u", x->bLength);
+            field(o, ind, "bDescriptorType", "%5u", x->bDescriptorType);
+            field(o, ind, "wTotalLength", "0x%04x", c->wTotalLength);
+            field(o, ind, "bNumInterfaces", "%5u", c->bNumInterfaces);
+            field(o, ind, "bConfigurationValue", "%5u", c->bConfigurationValue);
+            string_field(o, s, ind, "iConfiguration", c->iConfiguration);
+            field(o, ind, "bmAttributes", " 0x%02x", c->bmAttributes);
+            if (c->bmAttributes & 0x40)
+                fprintf(o, "%*s  Self Powered\n", ind, "");
+            else
+                fprintf(o, "%*s  (Bus Powered)\n", ind, "");
+            if (c->bmAttributes & 0x20)
+                fprintf(o, "%*s  Remote Wakeup\n", ind, "");
+            fprintf(o, "%*s%-19s%5umA\n", ind, "", "MaxPower",
+                    c->bMaxPower * (s->speed >= LIBUSB_SPEED_SUPER ? 8u : 2u));
+            break;
+        }
+        case HILDA_KIND_INTERFACE: {
+            const struct hilda_interface_desc *d = &x->u.intf;
+            fprintf(o, "%*sInterface Descriptor:\n", ind, "");
+            ind += 2;
+            field(o, ind, "bLength", "%5u", x->bLength);
+            field(o, ind, "bDescriptorType", "%5u", x->bDescriptorType);
+            field(o, ind, "bInterfaceNumber", "%5u", d->bInterfaceNumber);
+            field(o, ind, "bAlternateSetting", "%5u", d->bAlternateSetting);
+            field(o, ind, "bNumEndpoints", "%5u", d->bNumEndpoints);
+            field(o, ind, "bInterfaceClass", "%5u", d->bInterfaceClass);
+            field(o, ind, "bInterfaceSubClass", "%5u", d->bInterfaceSubClass);
+            field(o, ind, "bInterfaceProtocol", "%5u", d->bInterfaceProtocol);
+            string_field(o, s, ind, "iInterface", d->iInterface);
+            break;
+        }
+        case HILDA_KIND_ENDPOINT: {
+            const struct hilda_endpoint_desc *d = &x->u.ep;
+            fprintf(o, "%*sEndpoint Descriptor:\n", ind, "");
+            ind += 2;
+            field(o, ind, "bLength", "%5u", x->bLength);
+            field(o, ind, "bDescriptorType", "%5u", x->bDescriptorType);
+            fprintf(o, "%*s%-19s 0x%02x  EP %u %s\n", ind, "", "bEndpointAddress", d->bEndpointAddress,
+                    d->bEndpointAddress & 0x0F, d->bEndpointAddress & 0x80 ? "IN" : "OUT");
+            field(o, ind, "bmAttributes", "%5u", d->bmAttributes);
+            fprintf(o, "%*s  Transfer Type          %s\n", ind, "", ep_type(d->bmAttributes));
+            fprintf(o, "%*s%-19s 0x%04x  %ux %u bytes\n", ind, "", "wMaxPacketSize", d->wMaxPacketSize,
+                    ((d->wMaxPacketSize >> 11) & 3) + 1, d->wMaxPacketSize & 0x7FF);
+            field(o, ind, "bInterval", "%5u", d->bInterval);
+            break;
+        }
+        case HILDA_KIND_IAD: {
+            const struct hilda_iad_desc *d = &x->u.iad;
+            fprintf(o, "%*sInterface Association:\n", ind, "");
+            ind += 2;
+            field(o, ind, "bLength", "%5u", x->bLength);
+            field(o, ind, "bDescriptorType", "%5u", x->bDescriptorType);
+            field(o, ind, "bFirstInterface", "%5u", d->bFirstInterface);
+            field(o, ind, "bInterfaceCount", "%5u", d->bInterfaceCount);
+            field(o, ind, "bFunctionClass", "%5u", d->bFunctionClass);
+            field(o, ind, "bFunctionSubClass", "%5u", d->bFunctionSubClass);
+            field(o, ind, "bFunctionProtocol", "%5u", d->bFunctionProtocol);
+            string_field(o, s, ind, "iFunction", d->iFunction);
+            break;
+        }
+        default:
+            print_raw(o, ind, x);
+            break;
+        }
+        if (hex && x->kind != HILDA_KIND_OTHER) {
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "%*s", (int)ind + 2, "");
+            hilda_hexdump(o, x->raw, x->avail, prefix);
+        }
+    }
+    if (l.truncated)
+        fprintf(o, "    (parsing stopped early: see the findings)\n");
+    hilda_desc_list_free(&l);
+}
+
+static void print_bos(FILE *o, const struct hilda_desc_set *s)
+{
+    if (!s->bos.present) {
+        if (s->from_device)
+            fprintf(o, "Binary Object Store Descriptor: not available (%s)\n", hilda_status_name(s->bos.status));
+        return;
+    }
+    struct hilda_desc_list l;
+    hilda_desc_list_init(&l);
+    hilda_parse_bos(s->bos.data, s->bos.len, &l, NULL);
+    for (size_t i = 0; i < l.n; i++) {
+        const struct hilda_desc *x = &l.v[i];
+        if (!x->decoded) {
+            print_raw(o, i ? 2 : 0, x);
+            continue;
+        }
+        if (x->kind == HILDA_KIND_BOS) {
+            fprintf(o, "Binary Object Store Descriptor:\n");
+            field(o, 2, "bLength", "%5u", x->bLength);
+            field(o, 2, "bDescriptorType", "%5u", x->bDescriptorType);
+            field(o, 2, "wTotalLength", "0x%04x", x->u.bos.wTotalLength);
+            field(o, 2, "bNumDeviceCaps", "%5u", x->u.bos.bNumDeviceCaps);
+            continue;
+        }
+        if (x->kind != HILDA_KIND_DEVCAP) {
+            print_raw(o, 2, x);
+            continue;
+        }
+        const struct hilda_devcap_desc *c = &x->u.cap;
+        switch (c->bDevCapabilityType) {
+        case HILDA_CAP_USB20_EXT:
+            fprintf(o, "  USB 2.0 Extension Device Capability:\n");
+            field(o, 4, "bLength", "%5u", x->bLength);
+            field(o, 4, "bDescriptorType", "%5u", x->bDescriptorType);
+            field(o, 4, "bDevCapabilityType", "%5u", c->bDevCapabilityType);
+            fprintf(o, "    %-19s0x%08x\n", "bmAttributes", c->bmAttributes);
+            fprintf(o, "      %s\n", c->bmAttributes & 2 ? "Link Power Management (LPM) Supported"
+                                                         : "(no Link Power Management)");
+            break;
+        case HILDA_CAP_SUPERSPEED:
+            fprintf(o, "  SuperSpeed USB Device Capability:\n");
+            field(o, 4, "bLength", "%5u", x->bLength);
+            field(o, 4, "bmAttributes", " 0x%02x", c->bmAttributes);
+            field(o, 4, "wSpeedsSupported", "0x%04x", c->wSpeedsSupported);
+            field(o, 4, "bFunctionalitySupport", "%5u", c->bFunctionalitySupport);
+            field(o, 4, "bU1DevExitLat", "%5u", c->bU1DevExitLat);
+            field(o, 4, "bU2DevExitLat", "%5u", c->bU2DevExitLat);
+            break;
+        case HILDA_CAP_CONTAINER_ID:
+        case HILDA_CAP_PLATFORM:
+            fprintf(o, "  %s Device Capability:\n", c->bDevCapabilityType == HILDA_CAP_PLATFORM ? "Platform"
+                                                                                              : "Container ID");
+            field(o, 4, "bLength", "%5u", x->bLength);
+            fprintf(o, "    %-19s", c->bDevCapabilityType == HILDA_CAP_PLATFORM ? "PlatformCapabilityUUID"
+                                                                                : "ContainerID");
+            for (int k = 0; k < 16; k++)
+                fprintf(o, "%02x%s", c->uuid[k], k == 3 || k == 5 || k == 7 || k == 9 ? "-" : "");
+            fputc('\n', o);
+            break;
+        default:
+            print_raw(o, 2, x);
+            break;
+        }
+    }
+    hilda_desc_list_free(&l);
+}
+
+void hilda_print_desc_set(FILE *o, const struct hilda_desc_set *s, bool hex)
+{
+    struct hilda_device_desc d;
+    if (!s->device.present) {
+        fprintf(o, "Device Descriptor: not available\n");
+        return;
+    }
+    hilda_parse_device(s->device.data, s->device.len, &d, NULL);
+    fprintf(o, "Device Descriptor:\n");
+    field(o, 2, "bLength", "%5u", d.bLength);
+    field(o, 2, "bDescriptorType", "%5u", d.bDescriptorType);
+    bcd_field(o, 2, "bcdUSB", d.bcdUSB);
+    field(o, 2, "bDeviceClass", "%5u", d.bDeviceClass);
+    field(o, 2, "bDeviceSubClass", "%5u", d.bDeviceSubClass);
+    field(o, 2, "bDeviceProtocol", "%5u", d.bDeviceProtocol);
+    field(o, 2, "bMaxPacketSize0", "%5u", d.bMaxPacketSize0);
+    field(o, 2, "idVendor", "0x%04x", d.idVendor);
+    field(o, 2, "idProduct", "0x%04x", d.idProduct);
+    bcd_field(o, 2, "bcdDevice", d.bcdDevice);
+    string_field(o, s, 2, "iManufacturer", d.iManufacturer);
+    string_field(o, s, 2, "iProduct", d.iProduct);
+    string_field(o, s, 2, "iSerial", d.iSerialNumber);
+    field(o, 2, "bNumConfigurations", "%5u", d.bNumConfigurations);
+    if (hex)
+        hilda_hexdump(o, s->device.data, s->device.len, "    ");
+    for (size_t i = 0; i < s->n_configs && i < HILDA_SET_CONFIGS_MAX; i++)
+        print_config(o, s, i, hex);
+    print_bos(o, s);
+    if (hex && s->bos.present)
+        hilda_hexdump(o, s->bos.data, s->bos.len, "    ");
+    if (s->string0.present) {
+        uint16_t langs[HILDA_SET_LANGIDS_MAX];
+        size_t n = hilda_parse_langids(s->string0.data, s->string0.len, langs, HILDA_SET_LANGIDS_MAX, NULL);
+        fprintf(o, "String Descriptor 0 (LANGIDs):");
+        for (size_t i = 0; i < n; i++)
+            fprintf(o, " 0x%04x", langs[i]);
+        fputc('\n', o);
+    } else if (s->from_device) {
+        fprintf(o, "String Descriptor 0: not available (%s)\n", hilda_status_name(s->string0.status));
+    }
+    for (size_t i = 0; i < s->n_strings; i++) {
+        const struct hilda_string_entry *x = &s->strings[i];
+        if (!x->raw.present) {
+            fprintf(o, "  String %u: not available (%s)\n", x->index, hilda_status_name(x->raw.status));
+            continue;
+        }
+        char text[TEXT_MAX], safe[TEXT_MAX * 2];
+        hilda_parse_string(x->raw.data, x->raw.len, NULL, text, sizeof text, NULL);
+        hilda_escape(text, safe, sizeof safe);
+        fprintf(o, "  String %u (LANGID 0x%04x, %zu bytes): \"%s\"\n", x->index, x->langid, x->raw.len, safe);
+    }
+    if (s->from_device) {
+        if (s->qualifier.present)
+            fprintf(o, "Device Qualifier: %zu bytes\n", s->qualifier.len);
+        else
+            fprintf(o, "Device Qualifier: refused (%s)%s\n", hilda_status_name(s->qualifier.status),
+                    s->speed == LIBUSB_SPEED_FULL ? ", as a full-speed-only device must" : "");
+        if (s->status.present && s->status.len == 2) {
+            unsigned st = (unsigned)(s->status.data[0] | s->status.data[1] << 8);
+            fprintf(o, "Device Status:     0x%04x\n  (%s Powered)%s\n", st, st & 1 ? "Self" : "Bus",
+                    st & 2 ? "\n  Remote Wakeup Enabled" : "");
+        }
+        if (s->active_config >= 0)
+            fprintf(o, "Active configuration: %d\n", s->active_config);
+    }
+}
+
+void hilda_print_findings(FILE *o, const struct hilda_findings *f)
+{
+    size_t errors = hilda_findings_count(f, HILDA_SEV_ERROR);
+    size_t warnings = hilda_findings_count(f, HILDA_SEV_WARNING) - errors;
+    fprintf(o, "Chapter 9 findings: %zu error%s, %zu warning%s, %zu note%s\n", errors, errors == 1 ? "" : "s",
+            warnings, warnings == 1 ? "" : "s", f->n - errors - warnings, f->n - errors - warnings == 1 ? "" : "s");
+    for (size_t i = 0; i < f->n; i++) {
+        const struct hilda_finding *x = &f->v[i];
+        fprintf(o, "  %-7s %-18s %s: %s\n", hilda_severity_name(x->severity), x->id, x->where, x->message);
+    }
+    if (f->dropped)
+        fprintf(o, "  ... and %zu more not shown\n", f->dropped);
+}
+
+static void json_raw(struct hj *j, const char *key, const struct hilda_raw *r)
+{
+    hj_key(j, key);
+    if (r->present)
+        hj_hex(j, r->data, r->len);
+    else
+        hj_null(j);
+}
+
+static void json_config(struct hj *j, const struct hilda_desc_set *s, size_t ci)
+{
+    const struct hilda_raw *r = &s->configs[ci];
+    hj_obj(j);
+    hj_kuint(j, "index", ci);
+    json_raw(j, "raw", r);
+    if (!r->present) {
+        hj_kstr(j, "error", hilda_status_name(r->status));
+        hj_obj_end(j);
+        return;
+    }
+    struct hilda_desc_list l;
+    hilda_desc_list_init(&l);
+    hilda_parse_config(r->data, r->len, NULL, &l, NULL);
+    hj_key(j, "descriptors");
+    hj_arr(j);
+    for (size_t i = 0; i < l.n; i++) {
+        const struct hilda_desc *x = &l.v[i];
+        hj_obj(j);
+        hj_kuint(j, "offset", x->offset);
+        hj_kuint(j, "bLength", x->bLength);
+        hj_kuint(j, "bDescriptorType", x->bDescriptorType);
+        hj_kstr(j, "type", hilda_desc_type_name(x->bDescriptorType));
+        hj_kuint(j, "depth", x->depth);
+        hj_kbool(j, "decoded", x->decoded);
+        if (x->decoded) {
+            switch (x->kind) {
+            case HILDA_KIND_CONFIG:
+                hj_kuint(j, "wTotalLength", x->u.config.wTotalLength);
+                hj_kuint(j, "bNumInterfaces", x->u.config.bNumInterfaces);
+                hj_kuint(j, "bConfigurationValue", x->u.config.bConfigurationValue);
+                hj_kuint(j, "iConfiguration", x->u.config.iConfiguration);
+                hj_kuint(j, "bmAttributes", x->u.config.bmAttributes);
+                hj_kuint(j, "bMaxPower", x->u.config.bMaxPower);
+                break;
+            case HILDA_KIND_INTERFACE:
+                hj_kuint(j, "bInterfaceNumber", x->u.intf.bInterfaceNumber);
+                hj_kuint(j, "bAlternateSetting", x->u.intf.bAlternateSetting);
+                hj_kuint(j, "bNumEndpoints", x->u.intf.bNumEndpoints);
+                hj_kuint(j, "bInterfaceClass", x->u.intf.bInterfaceClass);
+                hj_kuint(j, "bInterfaceSubClass", x->u.intf.bInterfaceSubClass);
+                hj_kuint(j, "bInterfaceProtocol", x->u.intf.bInterfaceProtocol);
+                hj_kuint(j, "iInterface", x->u.intf.iInterface);
+                break;
+            case HILDA_KIND_ENDPOINT:
+                hj_kuint(j, "bEndpointAddress", x->u.ep.bEndpointAddress);
+                hj_kuint(j, "bmAttributes", x->u.ep.bmAttributes);
+                hj_kstr(j, "transfer_type", ep_type(x->u.ep.bmAttributes));
+                hj_kuint(j, "wMaxPacketSize", x->u.ep.wMaxPacketSize);
+                hj_kuint(j, "bInterval", x->u.ep.bInterval);
+                break;
+            case HILDA_KIND_IAD:
+                hj_kuint(j, "bFirstInterface", x->u.iad.bFirstInterface);
+                hj_kuint(j, "bInterfaceCount", x->u.iad.bInterfaceCount);
+                hj_kuint(j, "bFunctionClass", x->u.iad.bFunctionClass);
+                hj_kuint(j, "bFunctionSubClass", x->u.iad.bFunctionSubClass);
+                hj_kuint(j, "bFunctionProtocol", x->u.iad.bFunctionProtocol);
+                hj_kuint(j, "iFunction", x->u.iad.iFunction);
+                break;
+            default:
+                hj_khex(j, "raw", x->raw, x->avail);
+                break;
+            }
+        }
+        hj_obj_end(j);
+    }
+    hj_arr_end(j);
+    hj_kbool(j, "truncated", l.truncated);
+    hj_obj_end(j);
+    hilda_desc_list_free(&l);
+}
+
+void hilda_json_desc_set(struct hj *j, const struct hilda_desc_set *s)
+{
+    hj_obj(j);
+    struct hilda_device_desc d;
+    hj_key(j, "device");
+    if (s->device.present) {
+        hilda_parse_device(s->device.data, s->device.len, &d, NULL);
+        hj_obj(j);
+        json_raw(j, "raw", &s->device);
+        hj_kuint(j, "bLength", d.bLength);
+        hj_kuint(j, "bDescriptorType", d.bDescriptorType);
+        hj_kuint(j, "bcdUSB", d.bcdUSB);
+        hj_kuint(j, "bDeviceClass", d.bDeviceClass);
+        hj_kuint(j, "bDeviceSubClass", d.bDeviceSubClass);
+        hj_kuint(j, "bDeviceProtocol", d.bDeviceProtocol);
+        hj_kuint(j, "bMaxPacketSize0", d.bMaxPacketSize0);
+        hj_kuint(j, "idVendor", d.idVendor);
+        hj_kuint(j, "idProduct", d.idProduct);
+        hj_kuint(j, "bcdDevice", d.bcdDevice);
+        hj_kuint(j, "iManufacturer", d.iManufacturer);
+        hj_kuint(j, "iProduct", d.iProduct);
+        hj_kuint(j, "iSerialNumber", d.iSerialNumber);
+        hj_kuint(j, "bNumConfigurations", d.bNumConfigurations);
+        hj_obj_end(j);
+    } else {
+        hj_null(j);
+    }
+    hj_key(j, "configurations");
+    hj_arr(j);
+    for (size_t i = 0; i < s->n_configs && i < HILDA_SET_CONFIGS_MAX; i++)
+        json_config(j, s, i);
+    hj_arr_end(j);
+    hj_key(j, "bos");
+    if (s->bos.present) {
+        struct hilda_desc_list l;
+        hilda_desc_list_init(&l);
+        hilda_parse_bos(s->bos.data, s->bos.len, &l, NULL);
+        hj_obj(j);
+        json_raw(j, "raw", &s->bos);
+        hj_key(j, "capabilities");
+        hj_arr(j);
+        for (size_t i = 1; i < l.n; i++) {
+            const struct hilda_desc *x = &l.v[i];
+            hj_obj(j);
+            hj_kuint(j, "bLength", x->bLength);
+            hj_kuint(j, "bDescriptorType", x->bDescriptorType);
+            if (x->decoded && x->kind == HILDA_KIND_DEVCAP) {
+                hj_kuint(j, "bDevCapabilityType", x->u.cap.bDevCapabilityType);
+                if (x->u.cap.bDevCapabilityType == HILDA_CAP_USB20_EXT)
+                    hj_kuint(j, "bmAttributes", x->u.cap.bmAttributes);
+            }
+            hj_khex(j, "raw", x->raw, x->avail);
+            hj_obj_end(j);
+        }
+        hj_arr_end(j);
+        hj_obj_end(j);
+        hilda_desc_list_free(&l);
+    } else {
+        hj_null(j);
+    }
+    hj_key(j, "langids");
+    hj_arr(j);
+    if (s->string0.present) {
+        uint16_t langs[HILDA_SET_LANGIDS_MAX];
+        size_t n = hilda_parse_langids(s->string0.data, s->string0.len, langs, HILDA_SET_LANGIDS_MAX, NULL);
+        for (size_t i = 0; i < n; i++)
+            hj_uint(j, langs[i]);
+    }
+    hj_arr_end(j);
+    hj_key(j, "strings");
+    hj_arr(j);
+    for (size_t i = 0; i < s->n_strings; i++) {
+        const struct hilda_string_entry *x = &s->strings[i];
+        hj_obj(j);
+        hj_kuint(j, "index", x->index);
+        hj_kuint(j, "langid", x->langid);
+        json_raw(j, "raw", &x->raw);
+        if (x->raw.present) {
+            char text[TEXT_MAX];
+            hilda_parse_string(x->raw.data, x->raw.len, NULL, text, sizeof text, NULL);
+            hj_kstr(j, "text", text);
+        } else {
+            hj_kstr(j, "error", hilda_status_name(x->raw.status));
+        }
+        hj_obj_end(j);
+    }
+    hj_arr_end(j);
+    if (s->from_device) {
+        json_raw(j, "device_qualifier", &s->qualifier);
+        json_raw(j, "other_speed_configuration", &s->other_speed);
+        json_raw(j, "status", &s->status);
+        hj_key(j, "active_configuration");
+        if (s->active_config >= 0)
+            hj_int(j, s->active_config);
+        else
+            hj_null(j);
+        hj_kstr(j, "speed", hilda_speed_name(s->speed));
+    }
+    hj_obj_end(j);
+}
+
+void hilda_json_findings(struct hj *j, const struct hilda_findings *f)
+{
+    hj_arr(j);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct hilda_finding *x = &f->v[i];
+        hj_obj(j);
+        hj_kstr(j, "id", x->id);
+        hj_kstr(j, "severity", hilda_severity_name(x->severity));
+        hj_kstr(j, "where", x->where);
+        hj_kstr(j, "message", x->message);
+        hj_obj_end(j);
+    }
+    hj_arr_end(j);
+}

@@ -1,0 +1,93 @@
+"""The emulated dongle for a test session: `hilda-emu serve` with the firmware
+under test, the environment its USB clients need, and its control channel."""
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+
+from .control import ControlClient
+
+ENUMERATION_TIMEOUT_S = 60
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+class EmulatedDongle:
+    kind = "emu"
+
+    def __init__(self, hilda_emu, firmware, sanitize="error", workdir=None, pcap=None):
+        self.firmware = os.path.abspath(firmware)
+        self.workdir = workdir or tempfile.mkdtemp(prefix="hilda-emu-")
+        self.env_file = os.path.join(self.workdir, "env")
+        self.log_path = os.path.join(self.workdir, "hilda-emu.log")
+        args = [hilda_emu, "serve", "--firmware", self.firmware, "--sanitize", sanitize,
+                "--env-file", self.env_file, "--log", self.log_path]
+        if pcap:
+            args += ["--pcap", pcap]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.env = self._wait_for_env()
+        self.control = ControlClient(self.env["HILDA_EMU_CONTROL"])
+        self.uart_path = self.env.get("HILDA_EMU_UART", "")
+
+    def _wait_for_env(self):
+        end = time.monotonic() + ENUMERATION_TIMEOUT_S
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise EmulatorError(f"hilda-emu serve exited with {self.proc.returncode} before the dongle "
+                                    f"enumerated; its log:\n{self.log()}")
+            if os.path.exists(self.env_file):
+                env = {}
+                with open(self.env_file) as f:
+                    for word in shlex.split(f.read(), comments=True):
+                        if "=" in word and word != "export":
+                            key, value = word.split("=", 1)
+                            env[key] = value
+                return env
+            time.sleep(0.05)
+        self.stop()
+        raise EmulatorError(f"the emulated dongle did not enumerate within {ENUMERATION_TIMEOUT_S} s")
+
+    def client_env(self, base=None):
+        """The environment a USB client process (hilda, pyusb) needs to see the dongle."""
+        env = dict(base if base is not None else os.environ)
+        for key in ("UMOCKDEV_DIR", "HILDA_EMU_UART", "HILDA_EMU_CONTROL"):
+            env[key] = self.env[key]
+        preload = self.env.get("LD_PRELOAD", "libumockdev-preload.so.0")
+        env["LD_PRELOAD"] = f"{env['LD_PRELOAD']}:{preload}" if env.get("LD_PRELOAD") else preload
+        return env
+
+    def counters(self):
+        return self.control.request("counters")
+
+    def sanitizer_reports(self):
+        return self.control.request("sanitizer")["reports"]
+
+    def reset(self):
+        self.control.request("reset")
+
+    def power(self, on):
+        self.control.request("power", on=on)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
