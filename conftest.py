@@ -112,6 +112,15 @@ def _tool(config, *parts):
     return path
 
 
+def _bench_rig():
+    """The FTDI rig when HILDA_RIG_FTDI names its serial ("any" for the only one); None otherwise."""
+    serial = os.environ.get("HILDA_RIG_FTDI")
+    if not serial:
+        return None
+    from rig.ftdi import FtdiRig
+    return FtdiRig(serial=None if serial == "any" else serial)
+
+
 @pytest.fixture(scope="session")
 def dut(pytestconfig, tmp_path_factory):
     """The device under test: the emulated dongle (hilda-emu serve, one per
@@ -121,7 +130,7 @@ def dut(pytestconfig, tmp_path_factory):
         target = EmulatedDongle(_tool(pytestconfig, "emu", "hilda-emu"), pytestconfig.hilda_firmware,
                                 sanitize=pytestconfig.getoption("--sanitize"), workdir=workdir)
     else:
-        target = HardwareDongle(serial=pytestconfig.getoption("--dongle"))
+        target = HardwareDongle(serial=pytestconfig.getoption("--dongle"), rig=_bench_rig())
         if not pytestconfig.getoption("--skip-flash"):
             DfuFlasher().flash(pytestconfig.hilda_firmware)
     yield target
@@ -133,6 +142,11 @@ def usb(pytestconfig, dut):
     """A `hilda batch` process bound to the dut: .call(cmd, **args)."""
     select = ["--serial", dut.serial] if getattr(dut, "serial", None) else []
     batch = HildaBatch(_tool(pytestconfig, "host", "hilda"), dut.client_env(), select)
+    if dut.kind == "hw":
+        # every session starts from a fresh boot of the firmware under test: a
+        # soft reset (HILDA_REQ_REBOOT), which the factory bootloader passes
+        # straight to the application, unlike a pin reset (reference §6.2)
+        batch.call("reset", wait_ms=15000)
     yield batch
     batch.close()
 

@@ -32,6 +32,7 @@ class HardwareDongle:
     kind = "hw"
 
     def __init__(self, serial=None, rig=None):
+        """rig: an FtdiRig (rig/ftdi.py) for power and pin reset, or None."""
         dongles = [d for d in find_dongles() if d[0] == "application"]
         if serial:
             dongles = [d for d in dongles if d[1] == serial]

@@ -64,3 +64,23 @@ def test_reset_during_a_transfer(usb, emu):
     usb.call("wait", wait_ms=20000)
     assert ctrl_in(usb, 0xC0, P["HILDA_REQ_GET_VERSION"], wLength=8)[:2] == \
         P["HILDA_PROTOCOL_VERSION"].to_bytes(2, "little")
+
+
+@pytest.mark.emu_only(reason="unplugging on demand needs the emulator's control channel (hw: the rig test below)")
+def test_power_cycle_reenumerates(usb, emu):
+    emu.request("power", on=False)
+    emu.request("power", on=True)
+    usb.call("wait", wait_ms=20000)
+    assert len(device_descriptor(usb)) == 18
+
+
+@pytest.mark.hw_only(reason="switches the real dongle's VBUS through the FTDI rig (docs/rig.md)")
+def test_power_cycle_through_the_rig(usb, dut):
+    if dut.rig is None:
+        pytest.skip("no FTDI rig: set HILDA_RIG_FTDI to its serial (docs/rig.md)")
+    import time
+    dut.rig.power(False)
+    time.sleep(0.5)
+    dut.rig.power(True)
+    usb.call("wait", wait_ms=20000)
+    assert len(device_descriptor(usb)) == 18
