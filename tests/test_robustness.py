@@ -84,3 +84,14 @@ def test_power_cycle_through_the_rig(usb, dut):
     dut.rig.power(True)
     usb.call("wait", wait_ms=20000)
     assert len(device_descriptor(usb)) == 18
+
+
+@pytest.mark.emu_only(reason="suspending the bus on demand needs the emulator's control channel")
+def test_suspend_and_resume(usb, emu):
+    before = usb.call("stats")["counters"]
+    emu.request("usb", state="suspend")
+    emu.request("usb", state="resume")
+    after = usb.call("stats")["counters"]
+    assert after["suspends"] == before["suspends"] + 1, (before, after)
+    assert after["resumes"] == before["resumes"] + 1, (before, after)
+    assert after["bus_resets"] == before["bus_resets"], "a suspend is not a reset"

@@ -13,6 +13,7 @@
 #include "nrf52840.h"
 #include "sanitizer.h"
 #include "soc_impl.h"
+#include "usbd.h"
 
 #define MAX_CLIENTS 8
 #define LINE_MAX 4096
@@ -160,6 +161,22 @@ void control_execute(struct control *c, const char *request, char *reply, size_t
             goto done;
         }
         machine_power(c->t.machine, on->boolean);
+    } else if (strcmp(name, "usb") == 0) {
+        /* bus signalling from the host side: suspend (bus idle) and resume */
+        const struct json_field *state = json_find(&req, "state", JSON_STRING);
+        struct periph *usbd = nrf52840_usbd(c->t.chip);
+        if (!state || (strcmp(state->str, "suspend") && strcmp(state->str, "resume"))) {
+            reply_error(w, "usb needs \"state\": \"suspend\" or \"resume\"");
+            goto done;
+        }
+        if (!usbd_host_connected(usbd)) {
+            reply_error(w, "the dongle is not connected to the bus (pull-up off)");
+            goto done;
+        }
+        if (strcmp(state->str, "suspend") == 0)
+            usbd_host_suspend(usbd);
+        else
+            usbd_host_resume(usbd);
     } else if (strcmp(name, "quit") == 0) {
         c->quit = true;
         machine_request_stop(c->t.machine);
