@@ -48,6 +48,14 @@ enum { OPT_DEVICE = 'd', OPT_SERIAL = 's', OPT_PATH = 'p', OPT_WAIT = 'w', OPT_T
 int cli_common_option(struct cli *c, int opt, const char *arg, const char *usage);
 #define CLI_HELP_SHOWN 2
 
+/* getopt_long with the common options handled on the way: returns the next
+ * option that is the command's own, -1 at the end, or CLI_OPT_QUIT when the
+ * command must return *quit_rc at once (after --help: 0; after a bad common
+ * option: the usage exit code, the error already printed). */
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts, const struct option *opts,
+               const char *usage, int *quit_rc);
+#define CLI_OPT_QUIT (-2)
+
 /* Prints the common options and the exit code table (for --help). */
 void cli_print_common_help(FILE *f);
 void cli_print_exit_codes(FILE *f);

@@ -713,15 +713,11 @@ static void handle_line(struct batch *b, const char *line, size_t len, struct hj
 int cmd_batch(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = { CLI_COMMON_LONG, { 0, 0, 0, 0 } };
-    int o;
-    while ((o = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
-        int r = cli_common_option(c, o, optarg, usage);
-        if (r == CLI_HELP_SHOWN)
-            return 0;
-        if (r < 0)
-            return hilda_status_exit_code(HILDA_ERR_USAGE);
-        if (!r)
-            return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+    int o, quit_rc;
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT, opts, usage, &quit_rc)) != -1) {
+        if (o == CLI_OPT_QUIT)
+            return quit_rc;
+        return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
     }
     if (optind < argc)
         return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);

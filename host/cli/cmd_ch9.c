@@ -23,15 +23,10 @@ int cmd_ch9(struct cli *c, int argc, char **argv)
                                           { "rounds", required_argument, NULL, 'R' }, { 0, 0, 0, 0 } };
     struct hilda_ch9_options co = { 0 };
     unsigned long v;
-    int o;
-    while ((o = getopt_long(argc, argv, CLI_COMMON_SHORT "o:", opts, NULL)) != -1) {
-        int r = cli_common_option(c, o, optarg, usage);
-        if (r == CLI_HELP_SHOWN)
-            return 0;
-        if (r < 0)
-            return hilda_status_exit_code(HILDA_ERR_USAGE);
-        if (r)
-            continue;
+    int o, quit_rc;
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "o:", opts, usage, &quit_rc)) != -1) {
+        if (o == CLI_OPT_QUIT)
+            return quit_rc;
         switch (o) {
         case 'o': co.only = optarg; break;
         case 'N': co.skip_reset = true; break;

@@ -25,15 +25,10 @@ int cmd_desc(struct cli *c, int argc, char **argv)
                                           { "strict", no_argument, NULL, 'S' }, { 0, 0, 0, 0 } };
     bool hex = false, strict = false;
     const char *file = NULL;
-    int o;
-    while ((o = getopt_long(argc, argv, CLI_COMMON_SHORT "xf:", opts, NULL)) != -1) {
-        int r = cli_common_option(c, o, optarg, usage);
-        if (r == CLI_HELP_SHOWN)
-            return 0;
-        if (r < 0)
-            return hilda_status_exit_code(HILDA_ERR_USAGE);
-        if (r)
-            continue;
+    int o, quit_rc;
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "xf:", opts, usage, &quit_rc)) != -1) {
+        if (o == CLI_OPT_QUIT)
+            return quit_rc;
         switch (o) {
         case 'x': hex = true; break;
         case 'f': file = optarg; break;

@@ -11,15 +11,10 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = { CLI_COMMON_LONG, { "reset", no_argument, NULL, 'R' }, { 0, 0, 0, 0 } };
     bool reset = false;
-    int o;
-    while ((o = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
-        int r = cli_common_option(c, o, optarg, usage);
-        if (r == CLI_HELP_SHOWN)
-            return 0;
-        if (r < 0)
-            return hilda_status_exit_code(HILDA_ERR_USAGE);
-        if (r)
-            continue;
+    int o, quit_rc;
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT, opts, usage, &quit_rc)) != -1) {
+        if (o == CLI_OPT_QUIT)
+            return quit_rc;
         if (o == 'R')
             reset = true;
         else

@@ -41,15 +41,10 @@ int cmd_stress(struct cli *c, int argc, char **argv)
     struct hilda_stress_options so = { 0 };
     bool seeded = false;
     unsigned long v;
-    int o;
-    while ((o = getopt_long(argc, argv, CLI_COMMON_SHORT "n:", opts, NULL)) != -1) {
-        int r = cli_common_option(c, o, optarg, usage);
-        if (r == CLI_HELP_SHOWN)
-            return 0;
-        if (r < 0)
-            return hilda_status_exit_code(HILDA_ERR_USAGE);
-        if (r)
-            continue;
+    int o, quit_rc;
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "n:", opts, usage, &quit_rc)) != -1) {
+        if (o == CLI_OPT_QUIT)
+            return quit_rc;
         switch (o) {
         case O_MAX:
             if (!cli_parse_u32(optarg, HILDA_EP0_MAX_DATA, &v))

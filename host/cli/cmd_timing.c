@@ -31,15 +31,10 @@ int cmd_timing(struct cli *c, int argc, char **argv)
     bool csv = false, hist = false;
     struct hilda_timing_options to = { .count = 200, .device_samples = true };
     unsigned long v;
-    int o;
-    while ((o = getopt_long(argc, argv, CLI_COMMON_SHORT "n:", opts, NULL)) != -1) {
-        int r = cli_common_option(c, o, optarg, usage);
-        if (r == CLI_HELP_SHOWN)
-            return 0;
-        if (r < 0)
-            return hilda_status_exit_code(HILDA_ERR_USAGE);
-        if (r)
-            continue;
+    int o, quit_rc;
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "n:", opts, usage, &quit_rc)) != -1) {
+        if (o == CLI_OPT_QUIT)
+            return quit_rc;
         switch (o) {
         case O_KINDS: kinds = optarg; break;
         case O_SIZES: sizes = optarg; break;

@@ -106,15 +106,10 @@ int cmd_uart(struct cli *c, int argc, char **argv)
     const char *hexdata = NULL;
     bool hex = false, raw = false;
     unsigned long count = 0, idle = 300, max_time = 10000, v;
-    int o;
-    while ((o = getopt_long(argc, argv, CLI_COMMON_SHORT "x:n:r", opts, NULL)) != -1) {
-        int r = cli_common_option(c, o, optarg, usage);
-        if (r == CLI_HELP_SHOWN)
-            return 0;
-        if (r < 0)
-            return hilda_status_exit_code(HILDA_ERR_USAGE);
-        if (r)
-            continue;
+    int o, quit_rc;
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "x:n:r", opts, usage, &quit_rc)) != -1) {
+        if (o == CLI_OPT_QUIT)
+            return quit_rc;
         switch (o) {
         case 'x': hexdata = optarg; break;
         case O_DUMP: hex = true; break;

@@ -52,6 +52,26 @@ int cli_common_option(struct cli *c, int opt, const char *arg, const char *usage
     }
 }
 
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts, const struct option *opts,
+               const char *usage, int *quit_rc)
+{
+    int o;
+    while ((o = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+        int r = cli_common_option(c, o, optarg, usage);
+        if (r == 0)
+            return o;
+        if (r == CLI_HELP_SHOWN) {
+            *quit_rc = 0;
+            return CLI_OPT_QUIT;
+        }
+        if (r < 0) {
+            *quit_rc = hilda_status_exit_code(HILDA_ERR_USAGE);
+            return CLI_OPT_QUIT;
+        }
+    }
+    return -1;
+}
+
 void cli_print_common_help(FILE *f)
 {
     fputs("\nDevice selection and common options (before or after the command):\n"
