@@ -1,6 +1,6 @@
 """A real dongle on this machine's USB: found through libusb (pyusb), in
 application mode (the hilda firmware) or in its factory bootloader."""
-from .hilda_ids import APP_VID, APP_PID, BOOTLOADER_VID, BOOTLOADER_PID  # noqa: F401 (re-exported)
+from .vocabulary import APP_VID, APP_PID, BOOTLOADER_VID, BOOTLOADER_PID  # noqa: F401 (re-exported)
 
 
 def find_dongles():

@@ -2,7 +2,7 @@
 request builders for the hilda batch client."""
 import random
 
-from rig.hilda_ids import PROTOCOL as P
+from rig.vocabulary import P
 
 VENDOR_IN = 0xC0
 VENDOR_OUT = 0x40

@@ -3,7 +3,7 @@
 #include <stddef.h>
 
 #include "hilda/protocol.h"
-#include "usb_request.h"
+#include "hilda/usb.h"
 
 #if !defined(HILDA_FW_MAJOR) || !defined(HILDA_FW_MINOR)
 #error "the build passes HILDA_FW_MAJOR and HILDA_FW_MINOR (bcdDevice)"
@@ -18,8 +18,8 @@ _Static_assert(HILDA_FW_MAJOR >= 0 && HILDA_FW_MAJOR <= 255 && HILDA_FW_MINOR >=
 
 /* bcdUSB 2.01, not 2.00: a device with a BOS descriptor must claim at least
  * 2.01 (reference §7.3), and Windows only asks for the BOS when it does. */
-static const uint8_t device_desc[18] = {
-    18, USB_DT_DEVICE, LO(0x0201), HI(0x0201),
+static const uint8_t device_desc[USB_DT_DEVICE_SIZE] = {
+    USB_DT_DEVICE_SIZE, USB_DT_DEVICE, LO(0x0201), HI(0x0201),
     0x00, 0x00, 0x00,                 /* class per interface */
     HILDA_EP0_PACKET,
     LO(HILDA_USB_VID), HI(HILDA_USB_VID), LO(HILDA_USB_PID), HI(HILDA_USB_PID),
@@ -28,24 +28,24 @@ static const uint8_t device_desc[18] = {
     1,                                /* bNumConfigurations */
 };
 
-#define CONFIG_TOTAL (9 + 9 + 7 + 7)
+#define CONFIG_TOTAL (USB_DT_CONFIG_SIZE + USB_DT_INTERFACE_SIZE + 2 * USB_DT_ENDPOINT_SIZE)
 
 static const uint8_t config_desc[CONFIG_TOTAL] = {
-    9, USB_DT_CONFIGURATION, LO(CONFIG_TOTAL), HI(CONFIG_TOTAL),
+    USB_DT_CONFIG_SIZE, USB_DT_CONFIG, LO(CONFIG_TOTAL), HI(CONFIG_TOTAL),
     1, USB_DESC_CONFIG_VALUE, 0,
-    0x80,                             /* bus-powered, no remote wakeup (b7 must be set) */
+    USB_CONFIG_ATT_ONE,               /* bus-powered, no remote wakeup (b7 must be set) */
     50,                               /* 100 mA, in 2 mA units */
-    9, USB_DT_INTERFACE, USB_DESC_INTERFACE, 0, 2, 0xFF, 0x00, 0x00, 4,
-    7, USB_DT_ENDPOINT, USB_DESC_EP_BULK_IN, 0x02, LO(HILDA_EP0_PACKET), HI(HILDA_EP0_PACKET), 0,
-    7, USB_DT_ENDPOINT, USB_DESC_EP_BULK_OUT, 0x02, LO(HILDA_EP0_PACKET), HI(HILDA_EP0_PACKET), 0,
+    USB_DT_INTERFACE_SIZE, USB_DT_INTERFACE, USB_DESC_INTERFACE, 0, 2, USB_CLASS_VENDOR_SPEC, 0x00, 0x00, 4,
+    USB_DT_ENDPOINT_SIZE, USB_DT_ENDPOINT, USB_DESC_EP_BULK_IN, USB_EP_XFER_BULK, LO(USB_FS_BULK_MAX_PACKET), HI(USB_FS_BULK_MAX_PACKET), 0,
+    USB_DT_ENDPOINT_SIZE, USB_DT_ENDPOINT, USB_DESC_EP_BULK_OUT, USB_EP_XFER_BULK, LO(USB_FS_BULK_MAX_PACKET), HI(USB_FS_BULK_MAX_PACKET), 0,
 };
 
-#define BOS_TOTAL (5 + 7)
+#define BOS_TOTAL (USB_DT_BOS_SIZE + 7)
 
 /* USB 2.0 Extension with bmAttributes 0: no LPM, which the USBD does not do. */
 static const uint8_t bos_desc[BOS_TOTAL] = {
-    5, USB_DT_BOS, LO(BOS_TOTAL), HI(BOS_TOTAL), 1,
-    7, USB_DT_DEVICE_CAPABILITY, 0x02, 0, 0, 0, 0,
+    USB_DT_BOS_SIZE, USB_DT_BOS, LO(BOS_TOTAL), HI(BOS_TOTAL), 1,
+    7, USB_DT_DEVICE_CAPABILITY, USB_CAP_USB20_EXT, 0, 0, 0, 0,
 };
 
 static const uint8_t langid_desc[4] = { 4, USB_DT_STRING, LO(USB_DESC_LANGID), HI(USB_DESC_LANGID) };
@@ -143,7 +143,7 @@ int usb_descriptor_copy(uint8_t type, uint8_t index, uint8_t *buf, uint16_t max)
     case USB_DT_DEVICE:
         put_bytes(&s, device_desc, sizeof device_desc);
         break;
-    case USB_DT_CONFIGURATION:
+    case USB_DT_CONFIG:
         put_bytes(&s, config_desc, sizeof config_desc);
         break;
     case USB_DT_BOS:

@@ -10,14 +10,6 @@
 #include "usb_descriptors.h"
 #include "usb_vendor.h"
 
-/* bmRequestType of the standard requests: direction and recipient (§7.1). */
-#define RT_DEVICE_OUT     0x00
-#define RT_INTERFACE_OUT  0x01
-#define RT_ENDPOINT_OUT   0x02
-#define RT_DEVICE_IN      0x80
-#define RT_INTERFACE_IN   0x81
-#define RT_ENDPOINT_IN    0x82
-
 static const struct usb_device_hw *hw;
 static enum usb_state state;
 static uint8_t configuration;
@@ -73,15 +65,15 @@ static struct usb_reply get_status(const struct usb_setup *s, uint8_t *buf)
     if (s->wValue != 0)
         return stall();
     switch (s->bmRequestType) {
-    case RT_DEVICE_IN:
+    case USB_RT_DEVICE_IN:
         if (s->wIndex != 0)
             return stall();
         break;
-    case RT_INTERFACE_IN:
+    case USB_RT_INTERFACE_IN:
         if (!configured() || s->wIndex != USB_DESC_INTERFACE)
             return stall();
         break;
-    case RT_ENDPOINT_IN:
+    case USB_RT_ENDPOINT_IN:
         if (is_bulk_ep(s->wIndex))
             st[0] = hw->halted((uint8_t)s->wIndex) ? 1 : 0;
         else if (!is_ep0(s->wIndex))
@@ -99,7 +91,7 @@ static struct usb_reply get_status(const struct usb_setup *s, uint8_t *buf)
  * no-op, setting it is refused rather than claimed and not done. */
 static struct usb_reply feature(const struct usb_setup *s, bool set)
 {
-    if (s->bmRequestType != RT_ENDPOINT_OUT || s->wValue != USB_FEATURE_ENDPOINT_HALT || s->wLength != 0)
+    if (s->bmRequestType != USB_RT_ENDPOINT_OUT || s->wValue != USB_FEATURE_ENDPOINT_HALT || s->wLength != 0)
         return stall();
     if (is_bulk_ep(s->wIndex)) {
         hw->set_halt((uint8_t)s->wIndex, set);
@@ -114,7 +106,7 @@ static struct usb_reply feature(const struct usb_setup *s, bool set)
  * it and drops the configuration, as if enumeration had restarted. */
 static struct usb_reply set_address(const struct usb_setup *s)
 {
-    if (s->bmRequestType != RT_DEVICE_OUT || s->wValue > 127 || s->wIndex != 0 || s->wLength != 0)
+    if (s->bmRequestType != USB_RT_DEVICE_OUT || s->wValue > 127 || s->wIndex != 0 || s->wLength != 0)
         return stall();
     if (configured()) {
         configuration = 0;
@@ -131,7 +123,7 @@ static struct usb_reply get_descriptor(const struct usb_setup *s, uint8_t *buf)
     uint8_t type = (uint8_t)(s->wValue >> 8), index = (uint8_t)s->wValue;
     int n;
 
-    if (s->bmRequestType != RT_DEVICE_IN)
+    if (s->bmRequestType != USB_RT_DEVICE_IN)
         return stall();
     if (type == USB_DT_STRING && index != 0 && s->wIndex != 0 && s->wIndex != USB_DESC_LANGID)
         return stall();
@@ -141,14 +133,14 @@ static struct usb_reply get_descriptor(const struct usb_setup *s, uint8_t *buf)
 
 static struct usb_reply get_configuration(const struct usb_setup *s, uint8_t *buf)
 {
-    if (s->bmRequestType != RT_DEVICE_IN || s->wValue != 0 || s->wIndex != 0 || state == USB_STATE_DEFAULT)
+    if (s->bmRequestType != USB_RT_DEVICE_IN || s->wValue != 0 || s->wIndex != 0 || state == USB_STATE_DEFAULT)
         return stall();
     return data_in(buf, s->wLength, &configuration, 1);
 }
 
 static struct usb_reply set_configuration(const struct usb_setup *s)
 {
-    if (s->bmRequestType != RT_DEVICE_OUT || s->wValue > USB_DESC_CONFIG_VALUE || s->wIndex != 0 ||
+    if (s->bmRequestType != USB_RT_DEVICE_OUT || s->wValue > USB_DESC_CONFIG_VALUE || s->wIndex != 0 ||
         s->wLength != 0 || state == USB_STATE_DEFAULT)
         return stall();
     configuration = (uint8_t)s->wValue;
@@ -162,7 +154,7 @@ static struct usb_reply get_interface(const struct usb_setup *s, uint8_t *buf)
 {
     static const uint8_t alternate = 0;
 
-    if (s->bmRequestType != RT_INTERFACE_IN || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
+    if (s->bmRequestType != USB_RT_INTERFACE_IN || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
         !configured())
         return stall();
     return data_in(buf, s->wLength, &alternate, 1);
@@ -170,7 +162,7 @@ static struct usb_reply get_interface(const struct usb_setup *s, uint8_t *buf)
 
 static struct usb_reply set_interface(const struct usb_setup *s)
 {
-    if (s->bmRequestType != RT_INTERFACE_OUT || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
+    if (s->bmRequestType != USB_RT_INTERFACE_OUT || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
         s->wLength != 0 || !configured())
         return stall();
     reset_bulk_endpoints();

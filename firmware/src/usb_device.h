@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "hilda/protocol.h"
-#include "usb_request.h"
+#include "hilda/usb.h"
 
 enum usb_state { USB_STATE_DEFAULT, USB_STATE_ADDRESS, USB_STATE_CONFIGURED };
 

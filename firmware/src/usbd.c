@@ -20,7 +20,7 @@
 #define USBD NRF_USBD_BASE
 #define REG(off) NRF_REG(USBD, off)
 #define EP_NUM(addr) ((addr) & 0x0Fu)
-#define EP_IS_IN(addr) (((addr) & 0x80u) != 0)
+#define EP_IS_IN(addr) (((addr) & USB_EP_DIR_IN) != 0)
 #define BULK_EP 1u
 
 /* Bounded wait for EVENTCAUSE.READY after ENABLE (§3.6 step 4). */

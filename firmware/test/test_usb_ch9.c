@@ -90,11 +90,11 @@ static void test_device_descriptor_in_default_state(void **state)
 static void test_configuration_descriptor_truncated(void **state)
 {
     (void)state;
-    assert_in(get_descriptor(USB_DT_CONFIGURATION, 0, 0, 9), 9, false);
+    assert_in(get_descriptor(USB_DT_CONFIG, 0, 0, 9), 9, false);
     assert_int_equal(buf[2], 32);
     assert_int_equal(buf[9], 0xA5);
-    assert_in(get_descriptor(USB_DT_CONFIGURATION, 0, 0, 255), 32, false);
-    assert_in(get_descriptor(USB_DT_CONFIGURATION, 0, 0, 4096), 32, false);
+    assert_in(get_descriptor(USB_DT_CONFIG, 0, 0, 255), 32, false);
+    assert_in(get_descriptor(USB_DT_CONFIG, 0, 0, 4096), 32, false);
     assert_in(get_descriptor(USB_DT_BOS, 0, 0, 255), 12, false);
     assert_in(get_descriptor(USB_DT_BOS, 0, 0, 5), 5, false);
 }
@@ -113,7 +113,7 @@ static void test_missing_descriptors_stall(void **state)
 {
     (void)state;
     assert_stall(get_descriptor(USB_DT_DEVICE, 1, 0, 64));
-    assert_stall(get_descriptor(USB_DT_CONFIGURATION, 1, 0, 255));
+    assert_stall(get_descriptor(USB_DT_CONFIG, 1, 0, 255));
     assert_stall(get_descriptor(USB_DT_DEVICE_QUALIFIER, 0, 0, 10));
     assert_stall(get_descriptor(USB_DT_OTHER_SPEED_CONFIG, 0, 0, 255));
     assert_stall(get_descriptor(USB_DT_INTERFACE, 0, 0, 9));

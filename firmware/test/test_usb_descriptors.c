@@ -11,7 +11,7 @@
 
 #include "hilda/protocol.h"
 #include "usb_descriptors.h"
-#include "usb_request.h"
+#include "hilda/usb.h"
 
 #define GUARD 0xA5
 
@@ -95,7 +95,7 @@ static void test_configuration_descriptor(void **state)
         7, 0x05, 0x01, 0x02, 64, 0, 0,
     };
 
-    assert_int_equal(get(USB_DT_CONFIGURATION, 0), 32);
+    assert_int_equal(get(USB_DT_CONFIG, 0), 32);
     assert_memory_equal(buf, expected, 32);
     assert_int_equal(walk_config(buf, 32), 4);
     assert_int_equal(buf[32], GUARD);
@@ -152,8 +152,8 @@ static void test_missing_descriptors(void **state)
 {
     (void)state;
     assert_int_equal(get(USB_DT_DEVICE, 1), -1);
-    assert_int_equal(get(USB_DT_CONFIGURATION, 1), -1);
-    assert_int_equal(get(USB_DT_CONFIGURATION, 255), -1);
+    assert_int_equal(get(USB_DT_CONFIG, 1), -1);
+    assert_int_equal(get(USB_DT_CONFIG, 255), -1);
     assert_int_equal(get(USB_DT_BOS, 1), -1);
     assert_int_equal(get(USB_DT_STRING, 5), -1);
     assert_int_equal(get(USB_DT_STRING, 0xEE), -1);
@@ -170,7 +170,7 @@ static void test_missing_descriptors(void **state)
 static void test_copy_stops_at_max(void **state)
 {
     (void)state;
-    assert_int_equal(usb_descriptor_copy(USB_DT_CONFIGURATION, 0, buf, 9), 9);
+    assert_int_equal(usb_descriptor_copy(USB_DT_CONFIG, 0, buf, 9), 9);
     assert_int_equal(buf[2], 32);          /* wTotalLength is still the whole */
     assert_int_equal(buf[9], GUARD);
     memset(buf, GUARD, sizeof buf);
@@ -192,7 +192,7 @@ static void assert_config_variant(uint16_t id, int total)
 {
     uint8_t config[32];
 
-    assert_int_equal(usb_descriptor_copy(USB_DT_CONFIGURATION, 0, config, sizeof config), 32);
+    assert_int_equal(usb_descriptor_copy(USB_DT_CONFIG, 0, config, sizeof config), 32);
     assert_int_equal(variant(id), total);
     assert_int_equal(buf[total], GUARD);
     assert_int_equal(walk_config(buf, total), 5);
@@ -259,8 +259,8 @@ static void assert_served(int n, uint16_t wLength, int len, bool zlp)
 static void test_truncation_and_zlp(void **state)
 {
     (void)state;
-    assert_served(usb_descriptor_copy(USB_DT_CONFIGURATION, 0, buf, 255), 255, 32, false);
-    assert_served(usb_descriptor_copy(USB_DT_CONFIGURATION, 0, buf, 9), 9, 9, false);
+    assert_served(usb_descriptor_copy(USB_DT_CONFIG, 0, buf, 255), 255, 32, false);
+    assert_served(usb_descriptor_copy(USB_DT_CONFIG, 0, buf, 9), 9, 9, false);
     assert_served(usb_descriptor_copy(USB_DT_DEVICE, 0, buf, 64), 64, 18, false);
     assert_served(usb_descriptor_variant_copy(HILDA_VARIANT_CONFIG_64, buf, 255), 255, 64, true);
     assert_served(usb_descriptor_variant_copy(HILDA_VARIANT_CONFIG_64, buf, 64), 64, 64, false);

@@ -1,5 +1,6 @@
 /* The hilda vendor test protocol: the one definition shared by the firmware,
- * the host tool and the tests (Python reads the #define lines of this file).
+ * the emulator, the host tool and the tests (Python reads this file through
+ * rig/vocabulary.py).
  * docs/protocol.md explains each request; keep the two in step.
  *
  * All requests are vendor requests to the device recipient:
@@ -11,36 +12,47 @@
 
 #include <stdint.h>
 
+#include "usb.h"
+
 /* USB identity: pid.codes test VID/PID (0x1209:0x0001 is reserved by
  * pid.codes for testing; hilda must never ship under it). */
 #define HILDA_USB_VID              0x1209
 #define HILDA_USB_PID              0x0001
 #define HILDA_PROTOCOL_VERSION     0x0100   /* major.minor, BCD-like */
 
-#define HILDA_REQTYPE_OUT          0x40
-#define HILDA_REQTYPE_IN           0xC0
+#define HILDA_REQTYPE_OUT          USB_RT_VENDOR_DEVICE_OUT   /* 0x40 */
+#define HILDA_REQTYPE_IN           USB_RT_VENDOR_DEVICE_IN    /* 0xC0 */
 
 /* Largest data stage the firmware accepts or produces on EP0. */
 #define HILDA_EP0_MAX_DATA         4096
-#define HILDA_EP0_PACKET           64
+#define HILDA_EP0_PACKET           USB_FS_EP0_MAX_PACKET
 
-/* bRequest codes */
-#define HILDA_REQ_GET_VERSION      0x01  /* IN, 8 bytes: struct hilda_version */
-#define HILDA_REQ_ECHO_WRITE       0x10  /* OUT, 0..4096 bytes stored as the echo buffer */
-#define HILDA_REQ_ECHO_READ        0x11  /* IN, returns min(wLength, stored) bytes of the echo buffer */
-#define HILDA_REQ_UART_WRITE       0x20  /* OUT, 1..HILDA_UART_TX_CAPACITY bytes queued for UARTE TX;
-                                            STALL if more than uart_status.tx_free */
-#define HILDA_REQ_UART_READ        0x21  /* IN, up to wLength bytes the UARTE received (short if fewer) */
-#define HILDA_REQ_UART_SET_BAUD    0x22  /* no data; baud = wValue | wIndex << 16, one of HILDA_UART_BAUDS */
-#define HILDA_REQ_UART_STATUS      0x23  /* IN, 16 bytes: struct hilda_uart_status */
-#define HILDA_REQ_GET_COUNTERS     0x30  /* IN, sizeof(struct hilda_counters) bytes */
-#define HILDA_REQ_RESET_COUNTERS   0x31  /* no data */
-#define HILDA_REQ_FAULT_DELAY      0x40  /* no data; wValue = ms (1..5000): delay the next data stage */
-#define HILDA_REQ_FAULT_STALL      0x41  /* no data; STALL the next request, whatever it is */
-#define HILDA_REQ_GET_VARIANT      0x50  /* IN, wValue = variant id: a stress descriptor, served like
-                                            GET_DESCRIPTOR (truncated to wLength, ZLP rule applies) */
-#define HILDA_REQ_REBOOT           0x60  /* no data; reboot ~10 ms after the status stage */
-#define HILDA_REQ_REBOOT_BOOTLOADER 0x61 /* no data; GPREGRET = 0xB1, then reboot */
+/* The vendor requests: X(NAME, bRequest, data stage, what it does). The one
+ * list: HILDA_REQ_<NAME> is the code, every name table in C is generated from
+ * it, and rig/vocabulary.py reads it for Python. The data stage is IN
+ * (device to host, bmRequestType HILDA_REQTYPE_IN), OUT (host to device,
+ * HILDA_REQTYPE_OUT) or NONE (no data stage, HILDA_REQTYPE_OUT). */
+#define HILDA_VENDOR_REQUESTS(X) \
+    X(GET_VERSION,       0x01, IN,   "8 bytes: struct hilda_version") \
+    X(ECHO_WRITE,        0x10, OUT,  "0..4096 bytes stored as the echo buffer") \
+    X(ECHO_READ,         0x11, IN,   "min(wLength, stored) bytes of the echo buffer") \
+    X(UART_WRITE,        0x20, OUT,  "1..HILDA_UART_TX_CAPACITY bytes queued for UARTE TX; STALL if more than uart_status.tx_free") \
+    X(UART_READ,         0x21, IN,   "up to wLength bytes the UARTE received (short if fewer)") \
+    X(UART_SET_BAUD,     0x22, NONE, "baud = wValue | wIndex << 16, one of HILDA_UART_BAUDS") \
+    X(UART_STATUS,       0x23, IN,   "16 bytes: struct hilda_uart_status") \
+    X(GET_COUNTERS,      0x30, IN,   "sizeof(struct hilda_counters) bytes") \
+    X(RESET_COUNTERS,    0x31, NONE, "zero the counters") \
+    X(FAULT_DELAY,       0x40, NONE, "wValue = ms (1..5000): delay the next data stage") \
+    X(FAULT_STALL,       0x41, NONE, "STALL the next request, whatever it is") \
+    X(GET_VARIANT,       0x50, IN,   "wValue = variant id: a stress descriptor, served like GET_DESCRIPTOR (truncated to wLength, ZLP rule applies)") \
+    X(REBOOT,            0x60, NONE, "reboot ~10 ms after the status stage") \
+    X(REBOOT_BOOTLOADER, 0x61, NONE, "GPREGRET = HILDA_BOOTLOADER_GPREGRET, then reboot")
+
+enum hilda_request {
+#define HILDA_REQ_ENUMERATOR(name, code, stage, summary) HILDA_REQ_##name = code,
+    HILDA_VENDOR_REQUESTS(HILDA_REQ_ENUMERATOR)
+#undef HILDA_REQ_ENUMERATOR
+};
 
 /* Stress descriptor variants (HILDA_REQ_GET_VARIANT wValue) */
 #define HILDA_VARIANT_CONFIG_64    0     /* configuration, wTotalLength 64: a wLength > 64 needs a ZLP */

@@ -11,7 +11,7 @@ The tests run in file order and share one device, like a bench session.
 """
 import errno
 import os
-import re
+import sys
 import time
 
 import pytest
@@ -19,27 +19,17 @@ import usb.core
 import usb.util
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", ".."))
+from rig.vocabulary import P, USB  # noqa: E402  (the one definition, read from include/hilda)
 
-
-def protocol():
-    """The #define lines of include/hilda/protocol.h (the one definition)."""
-    path = os.path.join(HERE, "..", "..", "..", "include", "hilda", "protocol.h")
-    values = {}
-    for line in open(path):
-        m = re.match(r"#define\s+(HILDA_\w+)\s+(0x[0-9A-Fa-f]+|\d+)\b", line)
-        if m:
-            values[m.group(1)] = int(m.group(2), 0)
-    return values
-
-
-P = protocol()
 OUT, IN = P["HILDA_REQTYPE_OUT"], P["HILDA_REQTYPE_IN"]
 SERIAL = os.environ.get("HILDA_TEST_SERIAL", "1209CAFE00D0BEEF")
 
-GET_STATUS, CLEAR_FEATURE, SET_FEATURE = 0x00, 0x01, 0x03
-GET_DESCRIPTOR, GET_CONFIGURATION, SET_CONFIGURATION = 0x06, 0x08, 0x09
-GET_INTERFACE, SET_INTERFACE = 0x0A, 0x0B
-ENDPOINT_HALT = 0
+GET_STATUS, CLEAR_FEATURE, SET_FEATURE = USB.REQ_GET_STATUS, USB.REQ_CLEAR_FEATURE, USB.REQ_SET_FEATURE
+GET_DESCRIPTOR, GET_CONFIGURATION, SET_CONFIGURATION = (USB.REQ_GET_DESCRIPTOR, USB.REQ_GET_CONFIGURATION,
+                                                        USB.REQ_SET_CONFIGURATION)
+GET_INTERFACE, SET_INTERFACE = USB.REQ_GET_INTERFACE, USB.REQ_SET_INTERFACE
+ENDPOINT_HALT = USB.FEATURE_ENDPOINT_HALT
 
 
 def find():
