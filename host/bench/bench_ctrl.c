@@ -22,7 +22,7 @@
 #include "vendor.h"
 #include "xfer.h"
 
-static const struct hilda_setup requests[3] = {
+static const struct usb_setup requests[3] = {
     { HILDA_REQTYPE_IN, HILDA_REQ_GET_VERSION, 0, 0, 8 },
     { 0x80, 0x06, 0x0100, 0, 18 },
     { HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, 64 },
@@ -36,7 +36,7 @@ static int raw_loop(struct hilda_device *d, unsigned n, double *seconds, struct 
     uint8_t buf[64];
     uint64_t t0 = hilda_now_ns(), prev = t0;
     for (unsigned i = 0; i < n; i++) {
-        const struct hilda_setup *s = &requests[i % 3];
+        const struct usb_setup *s = &requests[i % 3];
         int rc = libusb_control_transfer(d->h, s->bmRequestType, s->bRequest, s->wValue, s->wIndex, buf, s->wLength,
                                          1000);
         if (rc != (int)reply_len[i % 3])

@@ -289,7 +289,7 @@ static enum hilda_status b_ctrl(struct batch *b, const struct hjv *req, struct h
         free(buf);
         return st;
     }
-    struct hilda_setup s = { (uint8_t)rt, (uint8_t)r, (uint16_t)v, (uint16_t)i, (uint16_t)len };
+    struct usb_setup s = { (uint8_t)rt, (uint8_t)r, (uint16_t)v, (uint16_t)i, (uint16_t)len };
     size_t got;
     st = hilda_ctrl(b->d, &s, buf, (unsigned)timeout, &got, e);
     if (!st) {

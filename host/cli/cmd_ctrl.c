@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "text.h"
+#include "requests.h"
 #include "xfer.h"
 
 static const char usage[] =
@@ -29,22 +30,6 @@ static const char usage[] =
     "          hilda ctrl 0x80 get_descriptor 0x0100 0 18\n"
     "          hilda ctrl out vendor device echo_write 0 0 \"01 02 03\"\n";
 
-static const struct {
-    const char *name;
-    uint8_t code;
-} request_names[] = {
-    { "get_status", 0x00 }, { "clear_feature", 0x01 }, { "set_feature", 0x03 }, { "set_address", 0x05 },
-    { "get_descriptor", 0x06 }, { "set_descriptor", 0x07 }, { "get_configuration", 0x08 },
-    { "set_configuration", 0x09 }, { "get_interface", 0x0A }, { "set_interface", 0x0B }, { "synch_frame", 0x0C },
-    { "get_version", HILDA_REQ_GET_VERSION }, { "echo_write", HILDA_REQ_ECHO_WRITE },
-    { "echo_read", HILDA_REQ_ECHO_READ }, { "uart_write", HILDA_REQ_UART_WRITE }, { "uart_read", HILDA_REQ_UART_READ },
-    { "uart_set_baud", HILDA_REQ_UART_SET_BAUD }, { "uart_status", HILDA_REQ_UART_STATUS },
-    { "get_counters", HILDA_REQ_GET_COUNTERS }, { "reset_counters", HILDA_REQ_RESET_COUNTERS },
-    { "fault_delay", HILDA_REQ_FAULT_DELAY }, { "fault_stall", HILDA_REQ_FAULT_STALL },
-    { "get_variant", HILDA_REQ_GET_VARIANT }, { "reboot", HILDA_REQ_REBOOT },
-    { "reboot_bootloader", HILDA_REQ_REBOOT_BOOTLOADER },
-};
-
 static bool word(const char *s, const char *const *names, unsigned *v)
 {
     for (unsigned i = 0; names[i]; i++) {
@@ -63,12 +48,8 @@ static bool parse_request(const char *s, uint8_t *code)
         *code = (uint8_t)v;
         return true;
     }
-    for (size_t i = 0; i < sizeof request_names / sizeof request_names[0]; i++)
-        if (strcasecmp(s, request_names[i].name) == 0) {
-            *code = request_names[i].code;
-            return true;
-        }
-    return false;
+    bool vendor;
+    return hilda_request_by_name(s, code, &vendor);
 }
 
 int cmd_ctrl(struct cli *c, int argc, char **argv)
@@ -86,7 +67,7 @@ int cmd_ctrl(struct cli *c, int argc, char **argv)
     }
     char **a = argv + optind;
     int n = argc - optind;
-    struct hilda_setup s = { 0 };
+    struct usb_setup s = { 0 };
     unsigned long v;
     int at;
     if (n == 5 && hilda_parse_uint(a[0], 255, &v)) {

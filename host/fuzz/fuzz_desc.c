@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         exercise(&s);
         break;
     case 2: {
-        char text[HILDA_STRING_MAX * 4];
+        char text[USB_DT_STRING_MAX * 4];
         uint16_t langs[16];
         struct hilda_findings f;
         hilda_findings_init(&f);

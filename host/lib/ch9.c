@@ -62,7 +62,7 @@ static void add(struct ch9 *c, const char *id, const char *title, enum hilda_res
 static enum hilda_status req(struct ch9 *c, uint8_t rt, uint8_t r, uint16_t v, uint16_t i, uint16_t len,
                              uint8_t *buf, size_t *got, struct hilda_error *e)
 {
-    struct hilda_setup s = { rt, r, v, i, len };
+    struct usb_setup s = { rt, r, v, i, len };
     size_t dummy;
     struct hilda_error local;
     if (!e)
@@ -78,7 +78,7 @@ static enum hilda_status req(struct ch9 *c, uint8_t rt, uint8_t r, uint16_t v, u
 /* After a STALL the next request must be served (a protocol stall, §7.4). */
 static bool recovers(struct ch9 *c, char *why, size_t cap)
 {
-    uint8_t b[HILDA_DEVICE_DESC_LEN];
+    uint8_t b[USB_DT_DEVICE_SIZE];
     size_t got;
     struct hilda_error e;
     enum hilda_status st = req(c, 0x80, 0x06, 0x0100, 0, sizeof b, b, &got, &e);
@@ -151,7 +151,7 @@ static void expect_read(struct ch9 *c, const char *id, const char *title, uint16
 
 static bool load_basics(struct ch9 *c, struct hilda_error *e)
 {
-    uint8_t b[HILDA_DEVICE_DESC_LEN];
+    uint8_t b[USB_DT_DEVICE_SIZE];
     size_t got;
     enum hilda_status st = req(c, 0x80, 0x06, 0x0100, 0, sizeof b, b, &got, e);
     if (st || got != sizeof b) {
@@ -160,7 +160,7 @@ static bool load_basics(struct ch9 *c, struct hilda_error *e)
         return false;
     }
     hilda_parse_device(b, got, &c->dd, NULL);
-    uint8_t h[HILDA_CONFIG_DESC_LEN];
+    uint8_t h[USB_DT_CONFIG_SIZE];
     st = req(c, 0x80, 0x06, 0x0200, 0, sizeof h, h, &got, e);
     if (st || got < 4) {
         if (!st)
@@ -197,7 +197,7 @@ static bool load_basics(struct ch9 *c, struct hilda_error *e)
 
 static void check_descriptors(struct ch9 *c)
 {
-    uint8_t dev[HILDA_DEVICE_DESC_LEN];
+    uint8_t dev[USB_DT_DEVICE_SIZE];
     const uint8_t *ref = NULL;
     size_t got;
     if (req(c, 0x80, 0x06, 0x0100, 0, sizeof dev, dev, &got, NULL) == HILDA_OK && got == sizeof dev)
@@ -302,7 +302,7 @@ static void check_descriptors(struct ch9 *c)
                 has_strings ? "STALL, but the device descriptor refers to strings" : "no strings: STALL is right");
         else if (st)
             add(c, "9.8-string0", t, HILDA_FAIL, "%s", e.message);
-        else if (n0 < 4 || s0[0] != n0 || n0 % 2 || s0[1] != HILDA_DT_STRING)
+        else if (n0 < 4 || s0[0] != n0 || n0 % 2 || s0[1] != USB_DT_STRING)
             add(c, "9.8-string0", t, HILDA_FAIL, "%zu bytes, bLength %u, type 0x%02X", n0, n0 ? s0[0] : 0,
                 n0 > 1 ? s0[1] : 0);
         else {
@@ -320,7 +320,7 @@ static void check_descriptors(struct ch9 *c)
     struct hilda_desc_set set;
     hilda_desc_set_init(&set);
     set.device.present = true;
-    uint8_t devcopy[HILDA_DEVICE_DESC_LEN];
+    uint8_t devcopy[USB_DT_DEVICE_SIZE];
     if (ref) {
         memcpy(devcopy, ref, sizeof devcopy);
         set.device.data = devcopy;
@@ -350,7 +350,7 @@ static void check_descriptors(struct ch9 *c)
         }
         struct hilda_findings f;
         hilda_findings_init(&f);
-        char text[HILDA_STRING_MAX * 3];
+        char text[USB_DT_STRING_MAX * 3];
         hilda_parse_string(b, n, id, text, sizeof text, &f);
         if (hilda_findings_count(&f, HILDA_SEV_WARNING))
             add(c, id, title, hilda_findings_count(&f, HILDA_SEV_ERROR) ? HILDA_FAIL : HILDA_WARN, "%s: %s",
@@ -390,7 +390,7 @@ static void check_descriptors(struct ch9 *c)
 
     /* TD 9.7 and usbtest 9/10 #15: BOS */
     if (c->dd.bcdUSB >= 0x0201) {
-        uint8_t h[HILDA_BOS_DESC_LEN];
+        uint8_t h[USB_DT_BOS_SIZE];
         size_t n = 0;
         if (!c->fatal)
             st = req(c, 0x80, 0x06, 0x0F00, 0, sizeof h, h, &n, &e);
@@ -398,7 +398,7 @@ static void check_descriptors(struct ch9 *c)
             const char *t = "bcdUSB >= 0x0201: BOS header, then wTotalLength, well-formed";
             if (st)
                 add(c, "9.7-bos", t, HILDA_FAIL, "%s", e.message);
-            else if (n != HILDA_BOS_DESC_LEN)
+            else if (n != USB_DT_BOS_SIZE)
                 add(c, "9.7-bos", t, HILDA_FAIL, "the 5-byte header read returned %zu bytes", n);
             else {
                 uint16_t bt = hilda_le16(h, n, 2);
@@ -750,7 +750,7 @@ static void check_queue(struct ch9 *c)
     bool fs = c->d->info.speed == LIBUSB_SPEED_FULL || c->d->info.speed == LIBUSB_SPEED_LOW;
     uint16_t maxp = c->dd.bMaxPacketSize0;
     struct {
-        struct hilda_setup s;
+        struct usb_setup s;
         struct expect x;
     } cases[16] = {
         { { 0x80, 0x06, 0x0100, 0, 18 }, { X_EXACT, 18 } },
@@ -841,7 +841,7 @@ static void check_reset(struct ch9 *c)
         add(c, id, title, HILDA_FAIL, "the reset failed: %s", libusb_error_name(rc));
         return;
     }
-    uint8_t b[HILDA_DEVICE_DESC_LEN];
+    uint8_t b[USB_DT_DEVICE_SIZE];
     size_t got;
     struct hilda_error e;
     enum hilda_status st = req(c, 0x80, 0x06, 0x0100, 0, sizeof b, b, &got, &e);

@@ -7,6 +7,7 @@
 #define HILDA_CH9_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "checks.h"
 #include "device.h"
@@ -18,6 +19,17 @@ struct hilda_ch9_options {
     const char *only;        /* run only checks whose id starts with this, up to a '-' or '.'
                                 (9.1 selects 9.1-device, not 9.10-bad-type); NULL: all */
 };
+
+/* The registry: one entry per check the battery can report, in the order it
+ * runs them. `--only`, `hilda ch9 --list` and the check table in docs/host.md
+ * all come from it. */
+struct hilda_ch9_check {
+    const char *id;          /* "9.1-device", "10-queue" ... */
+    const char *title;       /* one line for people */
+};
+
+/* The whole registry; *count receives its length. */
+const struct hilda_ch9_check *hilda_ch9_checks(size_t *count);
 
 /* Returns HILDA_OK when the battery ran (check results in out); an error
  * only when it could not go on (device gone, interrupted). */

@@ -26,20 +26,20 @@ static uint8_t byte_at(const uint8_t *p, size_t len, size_t off)
 const char *hilda_desc_type_name(uint8_t type)
 {
     switch (type) {
-    case HILDA_DT_DEVICE: return "device";
-    case HILDA_DT_CONFIG: return "configuration";
-    case HILDA_DT_STRING: return "string";
-    case HILDA_DT_INTERFACE: return "interface";
-    case HILDA_DT_ENDPOINT: return "endpoint";
-    case HILDA_DT_QUALIFIER: return "device qualifier";
-    case HILDA_DT_OTHER_SPEED: return "other speed configuration";
-    case HILDA_DT_INTERFACE_POWER: return "interface power";
-    case HILDA_DT_OTG: return "OTG";
-    case HILDA_DT_DEBUG: return "debug";
-    case HILDA_DT_IAD: return "interface association";
-    case HILDA_DT_BOS: return "BOS";
-    case HILDA_DT_DEVICE_CAPABILITY: return "device capability";
-    case HILDA_DT_SS_EP_COMPANION: return "SuperSpeed endpoint companion";
+    case USB_DT_DEVICE: return "device";
+    case USB_DT_CONFIG: return "configuration";
+    case USB_DT_STRING: return "string";
+    case USB_DT_INTERFACE: return "interface";
+    case USB_DT_ENDPOINT: return "endpoint";
+    case USB_DT_DEVICE_QUALIFIER: return "device qualifier";
+    case USB_DT_OTHER_SPEED_CONFIG: return "other speed configuration";
+    case USB_DT_INTERFACE_POWER: return "interface power";
+    case USB_DT_OTG: return "OTG";
+    case USB_DT_DEBUG: return "debug";
+    case USB_DT_INTERFACE_ASSOC: return "interface association";
+    case USB_DT_BOS: return "BOS";
+    case USB_DT_DEVICE_CAPABILITY: return "device capability";
+    case USB_DT_SS_EP_COMPANION: return "SuperSpeed endpoint companion";
     case 0x21: return "class-specific (HID or DFU functional)";
     case 0x24: return "class-specific interface";
     case 0x25: return "class-specific endpoint";
@@ -87,16 +87,16 @@ bool hilda_parse_device(const uint8_t *buf, size_t len, struct hilda_device_desc
     }
     o->bLength = buf[0];
     o->bDescriptorType = buf[1];
-    if (o->bDescriptorType != HILDA_DT_DEVICE)
+    if (o->bDescriptorType != USB_DT_DEVICE)
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-DEV-TYPE", "device descriptor",
                            "bDescriptorType is 0x%02X, not 0x01 (device)", o->bDescriptorType);
-    if (o->bLength != HILDA_DEVICE_DESC_LEN)
+    if (o->bLength != USB_DT_DEVICE_SIZE)
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-DEV-LENGTH", "device descriptor",
                            "bLength is %u; a device descriptor is 18 bytes", o->bLength);
-    if (len < HILDA_DEVICE_DESC_LEN) {
+    if (len < USB_DT_DEVICE_SIZE) {
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-DEV-SHORT", "device descriptor",
                            "only %zu of 18 bytes arrived; the missing fields read as 0", len);
-    } else if (len > HILDA_DEVICE_DESC_LEN) {
+    } else if (len > USB_DT_DEVICE_SIZE) {
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-DEV-LONG", "device descriptor",
                            "%zu bytes arrived for an 18-byte descriptor", len);
     }
@@ -112,18 +112,18 @@ bool hilda_parse_device(const uint8_t *buf, size_t len, struct hilda_device_desc
     o->iProduct = byte_at(buf, len, 15);
     o->iSerialNumber = byte_at(buf, len, 16);
     o->bNumConfigurations = byte_at(buf, len, 17);
-    return len >= 8 && o->bDescriptorType == HILDA_DT_DEVICE;
+    return len >= 8 && o->bDescriptorType == USB_DT_DEVICE;
 }
 
 /* Minimum bLength for the fields of each decoded kind. */
 static size_t min_length(enum hilda_desc_kind k)
 {
     switch (k) {
-    case HILDA_KIND_CONFIG: return HILDA_CONFIG_DESC_LEN;
-    case HILDA_KIND_INTERFACE: return HILDA_INTERFACE_DESC_LEN;
-    case HILDA_KIND_ENDPOINT: return HILDA_ENDPOINT_DESC_LEN;
-    case HILDA_KIND_IAD: return HILDA_IAD_DESC_LEN;
-    case HILDA_KIND_BOS: return HILDA_BOS_DESC_LEN;
+    case HILDA_KIND_CONFIG: return USB_DT_CONFIG_SIZE;
+    case HILDA_KIND_INTERFACE: return USB_DT_INTERFACE_SIZE;
+    case HILDA_KIND_ENDPOINT: return USB_DT_ENDPOINT_SIZE;
+    case HILDA_KIND_IAD: return USB_DT_INTERFACE_ASSOC_SIZE;
+    case HILDA_KIND_BOS: return USB_DT_BOS_SIZE;
     case HILDA_KIND_DEVCAP: return 3;
     default: return 2;
     }
@@ -164,18 +164,18 @@ static void decode(struct hilda_desc *d)
         memset(c, 0, sizeof *c);
         c->bDevCapabilityType = p[2];
         switch (c->bDevCapabilityType) {
-        case HILDA_CAP_USB20_EXT:
+        case USB_CAP_USB20_EXT:
             c->bmAttributes = hilda_le32(p, n, 3);
             break;
-        case HILDA_CAP_SUPERSPEED:
+        case USB_CAP_SUPERSPEED:
             c->bmAttributes = byte_at(p, n, 3);
             c->wSpeedsSupported = hilda_le16(p, n, 4);
             c->bFunctionalitySupport = byte_at(p, n, 6);
             c->bU1DevExitLat = byte_at(p, n, 7);
             c->bU2DevExitLat = hilda_le16(p, n, 8);
             break;
-        case HILDA_CAP_CONTAINER_ID:
-        case HILDA_CAP_PLATFORM:   /* both: a reserved byte, then 16 bytes of UUID */
+        case USB_CAP_CONTAINER_ID:
+        case USB_CAP_PLATFORM:   /* both: a reserved byte, then 16 bytes of UUID */
             if (n >= 20)
                 memcpy(c->uuid, p + 4, 16);
             break;
@@ -230,24 +230,24 @@ static void walk(const uint8_t *buf, size_t len, const char *where, bool bos, st
 
         if (off == 0) {
             d->kind = bos ? HILDA_KIND_BOS : HILDA_KIND_CONFIG;
-            uint8_t want = bos ? HILDA_DT_BOS : HILDA_DT_CONFIG;
-            if (type != want && !(type == HILDA_DT_OTHER_SPEED && !bos))
+            uint8_t want = bos ? USB_DT_BOS : USB_DT_CONFIG;
+            if (type != want && !(type == USB_DT_OTHER_SPEED_CONFIG && !bos))
                 hilda_findings_add(f, HILDA_SEV_ERROR, "P-HEAD-TYPE", loc,
                                    "the first descriptor has type 0x%02X, not 0x%02X (%s)", type, want,
                                    hilda_desc_type_name(want));
             d->depth = 0;
         } else if (bos) {
-            d->kind = type == HILDA_DT_DEVICE_CAPABILITY ? HILDA_KIND_DEVCAP : HILDA_KIND_OTHER;
+            d->kind = type == USB_DT_DEVICE_CAPABILITY ? HILDA_KIND_DEVCAP : HILDA_KIND_OTHER;
             d->depth = 1;
         } else {
             switch (type) {
-            case HILDA_DT_INTERFACE:
+            case USB_DT_INTERFACE:
                 d->kind = HILDA_KIND_INTERFACE;
                 d->depth = 1;
                 seen_interface = true;
                 seen_endpoint = false;
                 break;
-            case HILDA_DT_ENDPOINT:
+            case USB_DT_ENDPOINT:
                 d->kind = HILDA_KIND_ENDPOINT;
                 d->depth = 2;
                 if (!seen_interface)
@@ -255,16 +255,16 @@ static void walk(const uint8_t *buf, size_t len, const char *where, bool bos, st
                                        "an endpoint descriptor before any interface descriptor");
                 seen_endpoint = true;
                 break;
-            case HILDA_DT_IAD:
+            case USB_DT_INTERFACE_ASSOC:
                 d->kind = HILDA_KIND_IAD;
                 d->depth = 1;
                 seen_interface = false;
                 seen_endpoint = false;
                 break;
-            case HILDA_DT_CONFIG:
-            case HILDA_DT_DEVICE:
-            case HILDA_DT_OTHER_SPEED:
-            case HILDA_DT_BOS:
+            case USB_DT_CONFIG:
+            case USB_DT_DEVICE:
+            case USB_DT_OTHER_SPEED_CONFIG:
+            case USB_DT_BOS:
                 hilda_findings_add(f, HILDA_SEV_ERROR, "P-NESTED-HEAD", loc,
                                    "a %s descriptor inside a configuration", hilda_desc_type_name(type));
                 d->kind = HILDA_KIND_OTHER;
@@ -310,7 +310,7 @@ bool hilda_parse_config(const uint8_t *buf, size_t len, const char *where, struc
     size_t parse_len = len;
     uint16_t total = hilda_le16(buf, len, 2);
     if (len >= 4) {
-        if (total < HILDA_CONFIG_DESC_LEN) {
+        if (total < USB_DT_CONFIG_SIZE) {
             /* shorter than its own header: not believed at all */
             hilda_findings_add(f, HILDA_SEV_ERROR, "P-TOTAL-BOGUS", where,
                                "wTotalLength %u is shorter than the 9-byte header; all %zu bytes are parsed",
@@ -326,11 +326,11 @@ bool hilda_parse_config(const uint8_t *buf, size_t len, const char *where, struc
         }
     }
     walk(buf, parse_len, where, false, out, f);
-    if (len >= 4 && !out->truncated && out->consumed != total && total <= len && total >= HILDA_CONFIG_DESC_LEN)
+    if (len >= 4 && !out->truncated && out->consumed != total && total <= len && total >= USB_DT_CONFIG_SIZE)
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-TOTAL-MISMATCH", where,
                            "the descriptors add up to %zu bytes, wTotalLength says %u", out->consumed, total);
     return out->n > 0 && out->v[0].decoded && out->v[0].kind == HILDA_KIND_CONFIG &&
-           (out->v[0].bDescriptorType == HILDA_DT_CONFIG || out->v[0].bDescriptorType == HILDA_DT_OTHER_SPEED);
+           (out->v[0].bDescriptorType == USB_DT_CONFIG || out->v[0].bDescriptorType == USB_DT_OTHER_SPEED_CONFIG);
 }
 
 bool hilda_parse_bos(const uint8_t *buf, size_t len, struct hilda_desc_list *out, struct hilda_findings *f)
@@ -344,7 +344,7 @@ bool hilda_parse_bos(const uint8_t *buf, size_t len, struct hilda_desc_list *out
     size_t parse_len = len;
     uint16_t total = hilda_le16(buf, len, 2);
     if (len >= 4) {
-        if (total < HILDA_BOS_DESC_LEN) {
+        if (total < USB_DT_BOS_SIZE) {
             hilda_findings_add(f, HILDA_SEV_ERROR, "P-TOTAL-BOGUS", "BOS",
                                "wTotalLength %u is shorter than the 5-byte header; all %zu bytes are parsed",
                                total, len);
@@ -359,11 +359,11 @@ bool hilda_parse_bos(const uint8_t *buf, size_t len, struct hilda_desc_list *out
         }
     }
     walk(buf, parse_len, "BOS", true, out, f);
-    if (len >= 4 && !out->truncated && out->consumed != total && total <= len && total >= HILDA_BOS_DESC_LEN)
+    if (len >= 4 && !out->truncated && out->consumed != total && total <= len && total >= USB_DT_BOS_SIZE)
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-TOTAL-MISMATCH", "BOS",
                            "the descriptors add up to %zu bytes, wTotalLength says %u", out->consumed, total);
     return out->n > 0 && out->v[0].decoded && out->v[0].kind == HILDA_KIND_BOS &&
-           out->v[0].bDescriptorType == HILDA_DT_BOS;
+           out->v[0].bDescriptorType == USB_DT_BOS;
 }
 
 /* Appends the UTF-8 of code point cp if it fits (always leaving the NUL). */
@@ -409,7 +409,7 @@ bool hilda_parse_string(const uint8_t *buf, size_t len, const char *where, char 
         return false;
     }
     uint8_t bl = buf[0];
-    if (buf[1] != HILDA_DT_STRING)
+    if (buf[1] != USB_DT_STRING)
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-STR-TYPE", where,
                            "bDescriptorType is 0x%02X, not 0x03 (string)", buf[1]);
     if (bl < 2) {
@@ -451,7 +451,7 @@ bool hilda_parse_string(const uint8_t *buf, size_t len, const char *where, char 
     if (bad)
         hilda_findings_add(f, HILDA_SEV_WARNING, "P-STR-UTF16", where,
                            "not well-formed UTF-16: unpaired surrogates shown as U+FFFD");
-    return buf[1] == HILDA_DT_STRING;
+    return buf[1] == USB_DT_STRING;
 }
 
 size_t hilda_parse_langids(const uint8_t *buf, size_t len, uint16_t *langids, size_t max,
@@ -462,7 +462,7 @@ size_t hilda_parse_langids(const uint8_t *buf, size_t len, uint16_t *langids, si
                            "%zu bytes arrived: too few for a descriptor header", buf ? len : 0);
         return 0;
     }
-    if (buf[1] != HILDA_DT_STRING)
+    if (buf[1] != USB_DT_STRING)
         hilda_findings_add(f, HILDA_SEV_ERROR, "P-STR-TYPE", "string 0",
                            "bDescriptorType is 0x%02X, not 0x03 (string)", buf[1]);
     size_t n = buf[0] < len ? buf[0] : len;
@@ -482,7 +482,7 @@ size_t hilda_split_usbfs_blob(const uint8_t *buf, size_t len, size_t *starts, si
                               struct hilda_findings *f)
 {
     /* usbfs always gives the 18-byte device descriptor first, whatever its bLength says */
-    size_t off = len < HILDA_DEVICE_DESC_LEN ? len : HILDA_DEVICE_DESC_LEN;
+    size_t off = len < USB_DT_DEVICE_SIZE ? len : USB_DT_DEVICE_SIZE;
     size_t n = 0;
     while (off < len && n < max) {
         if (len - off < 4) {

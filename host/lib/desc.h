@@ -14,36 +14,7 @@
 #include <stdint.h>
 
 #include "findings.h"
-
-/* Descriptor types (USB 2.0 table 9-5, USB 3.2 table 9-6) */
-#define HILDA_DT_DEVICE            0x01
-#define HILDA_DT_CONFIG            0x02
-#define HILDA_DT_STRING            0x03
-#define HILDA_DT_INTERFACE         0x04
-#define HILDA_DT_ENDPOINT          0x05
-#define HILDA_DT_QUALIFIER         0x06
-#define HILDA_DT_OTHER_SPEED       0x07
-#define HILDA_DT_INTERFACE_POWER   0x08
-#define HILDA_DT_OTG               0x09
-#define HILDA_DT_DEBUG             0x0A
-#define HILDA_DT_IAD               0x0B
-#define HILDA_DT_BOS               0x0F
-#define HILDA_DT_DEVICE_CAPABILITY 0x10
-#define HILDA_DT_SS_EP_COMPANION   0x30
-
-/* Device capability types (bDevCapabilityType) */
-#define HILDA_CAP_USB20_EXT        0x02
-#define HILDA_CAP_SUPERSPEED       0x03
-#define HILDA_CAP_CONTAINER_ID     0x04
-#define HILDA_CAP_PLATFORM         0x05
-
-#define HILDA_DEVICE_DESC_LEN      18
-#define HILDA_CONFIG_DESC_LEN      9
-#define HILDA_INTERFACE_DESC_LEN   9
-#define HILDA_ENDPOINT_DESC_LEN    7
-#define HILDA_IAD_DESC_LEN         8
-#define HILDA_BOS_DESC_LEN         5
-#define HILDA_STRING_MAX           255
+#include "hilda/usb.h"
 
 /* At most this many records per configuration or BOS: a 65535-byte blob
  * of 2-byte descriptors is 32767; nothing real comes near. */

@@ -6,7 +6,7 @@
 #include "desc.h"
 #include "text.h"
 
-#define TEXT_MAX (HILDA_STRING_MAX * 3 + 1)
+#define TEXT_MAX (USB_DT_STRING_MAX * 3 + 1)
 
 static void field(FILE *o, unsigned indent, const char *name, const char *fmt, unsigned v)
 {
@@ -172,7 +172,7 @@ static void print_bos(FILE *o, const struct hilda_desc_set *s)
         }
         const struct hilda_devcap_desc *c = &x->u.cap;
         switch (c->bDevCapabilityType) {
-        case HILDA_CAP_USB20_EXT:
+        case USB_CAP_USB20_EXT:
             fprintf(o, "  USB 2.0 Extension Device Capability:\n");
             field(o, 4, "bLength", "%5u", x->bLength);
             field(o, 4, "bDescriptorType", "%5u", x->bDescriptorType);
@@ -181,7 +181,7 @@ static void print_bos(FILE *o, const struct hilda_desc_set *s)
             fprintf(o, "      %s\n", c->bmAttributes & 2 ? "Link Power Management (LPM) Supported"
                                                          : "(no Link Power Management)");
             break;
-        case HILDA_CAP_SUPERSPEED:
+        case USB_CAP_SUPERSPEED:
             fprintf(o, "  SuperSpeed USB Device Capability:\n");
             field(o, 4, "bLength", "%5u", x->bLength);
             field(o, 4, "bmAttributes", " 0x%02x", c->bmAttributes);
@@ -190,12 +190,12 @@ static void print_bos(FILE *o, const struct hilda_desc_set *s)
             field(o, 4, "bU1DevExitLat", "%5u", c->bU1DevExitLat);
             field(o, 4, "bU2DevExitLat", "%5u", c->bU2DevExitLat);
             break;
-        case HILDA_CAP_CONTAINER_ID:
-        case HILDA_CAP_PLATFORM:
-            fprintf(o, "  %s Device Capability:\n", c->bDevCapabilityType == HILDA_CAP_PLATFORM ? "Platform"
+        case USB_CAP_CONTAINER_ID:
+        case USB_CAP_PLATFORM:
+            fprintf(o, "  %s Device Capability:\n", c->bDevCapabilityType == USB_CAP_PLATFORM ? "Platform"
                                                                                               : "Container ID");
             field(o, 4, "bLength", "%5u", x->bLength);
-            fprintf(o, "    %-19s", c->bDevCapabilityType == HILDA_CAP_PLATFORM ? "PlatformCapabilityUUID"
+            fprintf(o, "    %-19s", c->bDevCapabilityType == USB_CAP_PLATFORM ? "PlatformCapabilityUUID"
                                                                                 : "ContainerID");
             for (int k = 0; k < 16; k++)
                 fprintf(o, "%02x%s", c->uuid[k], k == 3 || k == 5 || k == 7 || k == 9 ? "-" : "");
@@ -419,7 +419,7 @@ void hilda_json_desc_set(struct hj *j, const struct hilda_desc_set *s)
             hj_kuint(j, "bDescriptorType", x->bDescriptorType);
             if (x->decoded && x->kind == HILDA_KIND_DEVCAP) {
                 hj_kuint(j, "bDevCapabilityType", x->u.cap.bDevCapabilityType);
-                if (x->u.cap.bDevCapabilityType == HILDA_CAP_USB20_EXT)
+                if (x->u.cap.bDevCapabilityType == USB_CAP_USB20_EXT)
                     hj_kuint(j, "bmAttributes", x->u.cap.bmAttributes);
             }
             hj_khex(j, "raw", x->raw, x->avail);

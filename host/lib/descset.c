@@ -58,7 +58,7 @@ static enum hilda_status get_desc(struct hilda_device *d, uint8_t type, uint8_t 
     uint8_t *buf = malloc(wLength ? wLength : 1);
     if (!buf)
         return hilda_fail(e, HILDA_ERR_INTERNAL, "out of memory reading descriptors");
-    struct hilda_setup s = { 0x80, 0x06, (uint16_t)(type << 8 | index), langid, wLength };
+    struct usb_setup s = { 0x80, 0x06, (uint16_t)(type << 8 | index), langid, wLength };
     size_t got = 0;
     struct hilda_error local;
     enum hilda_status st = hilda_ctrl(d, &s, buf, 0, &got, &local);
@@ -132,7 +132,7 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
     hilda_desc_set_free(s);
     s->from_device = true;
     s->speed = d->info.speed;
-    enum hilda_status st = get_desc(d, HILDA_DT_DEVICE, 0, 0, HILDA_DEVICE_DESC_LEN, &s->device, e);
+    enum hilda_status st = get_desc(d, USB_DT_DEVICE, 0, 0, USB_DT_DEVICE_SIZE, &s->device, e);
     if (st)
         return st;
     if (!s->device.present) {
@@ -143,7 +143,7 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
     hilda_parse_device(s->device.data, s->device.len, &dd, NULL);
     /* What the OS read at enumeration must be what the device says now. */
     struct libusb_device_descriptor os;
-    if (libusb_get_device_descriptor(d->dev, &os) == 0 && s->device.len >= HILDA_DEVICE_DESC_LEN &&
+    if (libusb_get_device_descriptor(d->dev, &os) == 0 && s->device.len >= USB_DT_DEVICE_SIZE &&
         (os.idVendor != dd.idVendor || os.idProduct != dd.idProduct || os.bcdUSB != dd.bcdUSB ||
          os.bNumConfigurations != dd.bNumConfigurations || os.bMaxPacketSize0 != dd.bMaxPacketSize0))
         hilda_findings_add(f, HILDA_SEV_ERROR, "C9-DEV-CHANGED", "device descriptor",
@@ -156,7 +156,7 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
                            HILDA_SET_CONFIGS_MAX);
     for (uint8_t c = 0; c < s->n_configs; c++) {
         struct hilda_raw head = { 0 };
-        st = get_desc(d, HILDA_DT_CONFIG, c, 0, HILDA_CONFIG_DESC_LEN, &head, e);
+        st = get_desc(d, USB_DT_CONFIG, c, 0, USB_DT_CONFIG_SIZE, &head, e);
         if (st)
             return st;
         if (!head.present || head.len < 4) {
@@ -168,7 +168,7 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
             s->configs[c] = head;
             continue;
         }
-        st = get_desc(d, HILDA_DT_CONFIG, c, 0, total, &s->configs[c], e);
+        st = get_desc(d, USB_DT_CONFIG, c, 0, total, &s->configs[c], e);
         if (st == HILDA_OK && s->configs[c].present && s->configs[c].len >= head.len &&
             memcmp(s->configs[c].data, head.data, head.len) != 0) {
             char where[32];
@@ -183,20 +183,20 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
 
     /* BOS: asked whatever bcdUSB says; the validator judges the answer. */
     struct hilda_raw bos_head = { 0 };
-    st = get_desc(d, HILDA_DT_BOS, 0, 0, HILDA_BOS_DESC_LEN, &bos_head, e);
+    st = get_desc(d, USB_DT_BOS, 0, 0, USB_DT_BOS_SIZE, &bos_head, e);
     if (st)
         return st;
     if (bos_head.present && bos_head.len >= 4 && hilda_le16(bos_head.data, bos_head.len, 2) > bos_head.len) {
-        st = get_desc(d, HILDA_DT_BOS, 0, 0, hilda_le16(bos_head.data, bos_head.len, 2), &s->bos, e);
+        st = get_desc(d, USB_DT_BOS, 0, 0, hilda_le16(bos_head.data, bos_head.len, 2), &s->bos, e);
         raw_free(&bos_head);
         if (st)
             return st;
     } else {
         s->bos = bos_head;
     }
-    if ((st = get_desc(d, HILDA_DT_QUALIFIER, 0, 0, 10, &s->qualifier, e)) ||
-        (st = get_desc(d, HILDA_DT_OTHER_SPEED, 0, 0, 255, &s->other_speed, e)) ||
-        (st = get_desc(d, HILDA_DT_STRING, 0, 0, 255, &s->string0, e)))
+    if ((st = get_desc(d, USB_DT_DEVICE_QUALIFIER, 0, 0, 10, &s->qualifier, e)) ||
+        (st = get_desc(d, USB_DT_OTHER_SPEED_CONFIG, 0, 0, 255, &s->other_speed, e)) ||
+        (st = get_desc(d, USB_DT_STRING, 0, 0, 255, &s->string0, e)))
         return st;
 
     uint16_t langids[HILDA_SET_LANGIDS_MAX];
@@ -208,11 +208,11 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
         struct hilda_string_entry *x = &s->strings[s->n_strings++];
         x->index = refs[i];
         x->langid = nlang ? langids[0] : 0x0409;
-        if ((st = get_desc(d, HILDA_DT_STRING, x->index, x->langid, 255, &x->raw, e)))
+        if ((st = get_desc(d, USB_DT_STRING, x->index, x->langid, 255, &x->raw, e)))
             return st;
     }
 
-    struct hilda_setup gs = { 0x80, 0x00, 0, 0, 2 };
+    struct usb_setup gs = { 0x80, 0x00, 0, 0, 2 };
     uint8_t status[2];
     size_t got;
     struct hilda_error local;
@@ -227,7 +227,7 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
         s->status.status = st;
 
     uint8_t cfg;
-    struct hilda_setup gc = { 0x80, 0x08, 0, 0, 1 };
+    struct usb_setup gc = { 0x80, 0x08, 0, 0, 1 };
     if (hilda_ctrl(d, &gc, &cfg, 0, &got, NULL) == HILDA_OK && got == 1)
         s->active_config = cfg;
     return HILDA_OK;
@@ -236,7 +236,7 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
 void hilda_desc_set_from_blob(struct hilda_desc_set *s, const uint8_t *buf, size_t len, struct hilda_findings *f)
 {
     hilda_desc_set_free(s);
-    size_t dlen = len < HILDA_DEVICE_DESC_LEN ? len : HILDA_DEVICE_DESC_LEN;
+    size_t dlen = len < USB_DT_DEVICE_SIZE ? len : USB_DT_DEVICE_SIZE;
     raw_set(&s->device, buf, dlen);
     size_t starts[HILDA_SET_CONFIGS_MAX], lens[HILDA_SET_CONFIGS_MAX];
     size_t n = hilda_split_usbfs_blob(buf, len, starts, lens, HILDA_SET_CONFIGS_MAX, f);

@@ -93,7 +93,7 @@ static void path_of(libusb_device *dev, char *out, size_t cap)
 /* Reads string `index` in the device's first language into out (UTF-8). */
 static int read_string(libusb_device_handle *h, uint8_t index, char *out, size_t cap)
 {
-    uint8_t buf[HILDA_STRING_MAX];
+    uint8_t buf[USB_DT_STRING_MAX];
     int n = libusb_control_transfer(h, 0x80, 0x06, 0x0300, 0, buf, sizeof buf, SERIAL_TIMEOUT_MS);
     if (n < 0)
         return n;

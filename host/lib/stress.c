@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "desc.h"
 #include "descset.h"
+#include "requests.h"
 #include "vendor.h"
 #include "xfer.h"
 
@@ -114,7 +115,7 @@ struct target {
 static enum hilda_status read_full(struct run *x, struct target *t, uint8_t *buf, bool *ok)
 {
     *ok = false;
-    struct hilda_setup s = { t->vendor ? HILDA_REQTYPE_IN : 0x80, t->vendor ? HILDA_REQ_GET_VARIANT : 0x06, t->wValue,
+    struct usb_setup s = { t->vendor ? HILDA_REQTYPE_IN : 0x80, t->vendor ? HILDA_REQ_GET_VARIANT : 0x06, t->wValue,
                              t->wIndex, 255 };
     size_t got;
     struct hilda_error le;
@@ -128,7 +129,7 @@ static enum hilda_status read_full(struct run *x, struct target *t, uint8_t *buf
         return HILDA_OK;
     }
     size_t declared = got >= 1 ? buf[0] : 0;
-    bool total = got >= 4 && (buf[1] == HILDA_DT_CONFIG || buf[1] == HILDA_DT_BOS || buf[1] == HILDA_DT_OTHER_SPEED);
+    bool total = got >= 4 && (buf[1] == USB_DT_CONFIG || buf[1] == USB_DT_BOS || buf[1] == USB_DT_OTHER_SPEED_CONFIG);
     if (total)
         declared = hilda_le16(buf, got, 2);
     if (declared > 255) {
@@ -219,7 +220,7 @@ static enum hilda_status stress_descriptors(struct run *x, uint8_t *buf)
     x->total = x->r->transfers + (uint64_t)n * (max / step + 1);
     for (size_t i = 0; i < n; i++) {
         for (unsigned len = 0; len <= max; len += step) {
-            struct hilda_setup s = { t[i].vendor ? HILDA_REQTYPE_IN : 0x80, t[i].vendor ? HILDA_REQ_GET_VARIANT : 0x06,
+            struct usb_setup s = { t[i].vendor ? HILDA_REQTYPE_IN : 0x80, t[i].vendor ? HILDA_REQ_GET_VARIANT : 0x06,
                                      t[i].wValue, t[i].wIndex, (uint16_t)len };
             size_t got;
             st = hilda_ctrl(x->d, &s, buf, 0, &got, &le);
@@ -341,7 +342,7 @@ struct model {
 enum want { W_DATA, W_OK, W_STALL };
 
 struct step {
-    struct hilda_setup s;
+    struct usb_setup s;
     enum want want;
     const uint8_t *expect;   /* W_DATA: the full reply, truncated to wLength */
     size_t expect_len;
@@ -379,19 +380,19 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
     switch (a) {
     case 0:
     case 1:
-        p->s = (struct hilda_setup){ 0x80, 0x06, 0x0100, 0, random_length(rng, 255) };
+        p->s = (struct usb_setup){ 0x80, 0x06, 0x0100, 0, random_length(rng, 255) };
         p->want = W_DATA, p->expect = m->dev, p->expect_len = 18;
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(device)");
         break;
     case 2:
     case 3:
-        p->s = (struct hilda_setup){ 0x80, 0x06, 0x0200, 0, random_length(rng, 1024) };
+        p->s = (struct usb_setup){ 0x80, 0x06, 0x0200, 0, random_length(rng, 1024) };
         p->want = W_DATA, p->expect = m->cfg, p->expect_len = m->cfg_len;
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(configuration)");
         break;
     case 4: {
         size_t k = below(rng, (unsigned)m->nstr);
-        p->s = (struct hilda_setup){ 0x80, 0x06, (uint16_t)(0x0300 | m->str_index[k]),
+        p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(0x0300 | m->str_index[k]),
                                      m->str_index[k] ? m->langid : (uint16_t)hilda_rng_next(rng), random_length(rng, 255) };
         p->want = W_DATA, p->expect = m->str[k], p->expect_len = m->str_len[k];
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(string %u)", m->str_index[k]);
@@ -399,20 +400,20 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
     }
     case 5:
         if (m->bos) {
-            p->s = (struct hilda_setup){ 0x80, 0x06, 0x0F00, 0, random_length(rng, 64) };
+            p->s = (struct usb_setup){ 0x80, 0x06, 0x0F00, 0, random_length(rng, 64) };
             p->want = W_DATA, p->expect = m->bos, p->expect_len = m->bos_len;
         } else {
-            p->s = (struct hilda_setup){ 0x80, 0x06, 0x0F00, 0, 64 };
+            p->s = (struct usb_setup){ 0x80, 0x06, 0x0F00, 0, 64 };
         }
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(BOS)");
         break;
     case 6:
-        p->s = (struct hilda_setup){ 0x80, 0x00, 0, 0, 2 };
+        p->s = (struct usb_setup){ 0x80, 0x00, 0, 0, 2 };
         p->want = W_DATA, p->expect = m->status, p->expect_len = 2;
         snprintf(p->what, sizeof p->what, "GET_STATUS(device)");
         break;
     case 7:
-        p->s = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_GET_VERSION, 0, 0, random_length(rng, 16) };
+        p->s = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_GET_VERSION, 0, 0, random_length(rng, 16) };
         p->want = W_DATA, p->expect = m->version, p->expect_len = 8;
         snprintf(p->what, sizeof p->what, "GET_VERSION");
         break;
@@ -421,27 +422,27 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
         uint16_t len = random_length(rng, HILDA_EP0_MAX_DATA);
         for (unsigned i = 0; i < len; i++)
             out[i] = (uint8_t)hilda_rng_next(rng);
-        p->s = (struct hilda_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, (uint16_t)hilda_rng_next(rng), 0, len };
+        p->s = (struct usb_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, (uint16_t)hilda_rng_next(rng), 0, len };
         p->want = W_OK;
         snprintf(p->what, sizeof p->what, "ECHO_WRITE");
         break;
     }
     case 10:
     case 11:
-        p->s = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, (uint16_t)hilda_rng_next(rng),
+        p->s = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, (uint16_t)hilda_rng_next(rng),
                                      random_length(rng, HILDA_EP0_MAX_DATA) };
         p->want = W_DATA, p->expect = m->echo, p->expect_len = m->echo_len;
         snprintf(p->what, sizeof p->what, "ECHO_READ");
         break;
     case 12: {
         unsigned v = below(rng, HILDA_VARIANT_COUNT);
-        p->s = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_GET_VARIANT, (uint16_t)v, 0, random_length(rng, 300) };
+        p->s = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_GET_VARIANT, (uint16_t)v, 0, random_length(rng, 300) };
         p->want = W_DATA, p->expect = m->variant[v], p->expect_len = m->variant_len[v];
         snprintf(p->what, sizeof p->what, "GET_VARIANT(%s)", hilda_variant_name(v));
         break;
     }
     case 13:
-        p->s = (struct hilda_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_FAULT_STALL, 0, 0, 0 };
+        p->s = (struct usb_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_FAULT_STALL, 0, 0, 0 };
         p->want = W_OK;
         snprintf(p->what, sizeof p->what, "FAULT_STALL");
         break;
@@ -450,7 +451,7 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
         uint8_t t = bad_types[below(rng, sizeof bad_types)];
         if (t == 0x00 && !m->full_speed)
             t = 0x42;
-        p->s = (struct hilda_setup){ 0x80, 0x06, (uint16_t)(t << 8 | below(rng, 4)), 0, random_length(rng, 255) };
+        p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(t << 8 | below(rng, 4)), 0, random_length(rng, 255) };
         if (m->full_speed && below(rng, 4) == 0)
             p->s.wValue = (uint16_t)((6 + below(rng, 2)) << 8);   /* qualifier / other speed at full speed */
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(type 0x%02X)", p->s.wValue >> 8);
@@ -458,9 +459,9 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
     }
     case 15:
         if (below(rng, 2))
-            p->s = (struct hilda_setup){ 0x80, 0x06, (uint16_t)(0x0200 | (1 + below(rng, 255))), 0, 64 };
+            p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(0x0200 | (1 + below(rng, 255))), 0, 64 };
         else
-            p->s = (struct hilda_setup){ 0x80, 0x06, (uint16_t)(0x0300 | (m->highest_string + 1 +
+            p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(0x0300 | (m->highest_string + 1 +
                                          below(rng, 255u - m->highest_string))), m->langid, 64 };
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(index that does not exist)");
         break;
@@ -474,38 +475,38 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
                 known |= vendor_codes[i] == code;
         } while (known);
         bool in = below(rng, 2);
-        p->s = (struct hilda_setup){ in ? HILDA_REQTYPE_IN : HILDA_REQTYPE_OUT, code, 0, 0, in ? 64 : 0 };
+        p->s = (struct usb_setup){ in ? HILDA_REQTYPE_IN : HILDA_REQTYPE_OUT, code, 0, 0, in ? 64 : 0 };
         snprintf(p->what, sizeof p->what, "vendor request 0x%02X (unknown)", code);
         break;
     }
     case 17:
         /* the other direction: an IN request sent as OUT and the reverse */
         if (below(rng, 2))
-            p->s = (struct hilda_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_GET_VERSION, 0, 0, 0 };
+            p->s = (struct usb_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_GET_VERSION, 0, 0, 0 };
         else
-            p->s = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_WRITE, 0, 0, 8 };
+            p->s = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_WRITE, 0, 0, 8 };
         snprintf(p->what, sizeof p->what, "vendor request in the wrong direction");
         break;
     case 18: {
         static const uint8_t rt[] = { 0xC1, 0xC2, 0xC3 };
-        p->s = (struct hilda_setup){ rt[below(rng, 3)], HILDA_REQ_GET_VERSION, 0, 0, 8 };
+        p->s = (struct usb_setup){ rt[below(rng, 3)], HILDA_REQ_GET_VERSION, 0, 0, 8 };
         snprintf(p->what, sizeof p->what, "vendor request to recipient %u", p->s.bmRequestType & 0x1F);
         break;
     }
     case 19: {
         static const uint8_t rt[] = { 0xA0, 0x20, 0xE0, 0x60 };
         uint8_t t = rt[below(rng, 4)];
-        p->s = (struct hilda_setup){ t, (uint8_t)hilda_rng_next(rng), 0, 0, (t & 0x80) ? 8 : 0 };
+        p->s = (struct usb_setup){ t, (uint8_t)hilda_rng_next(rng), 0, 0, (t & 0x80) ? 8 : 0 };
         snprintf(p->what, sizeof p->what, "%s request", (t & 0x60) == 0x20 ? "class" : "reserved-type");
         break;
     }
     default:
         if (below(rng, 2)) {
-            p->s = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_GET_VARIANT,
+            p->s = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_GET_VARIANT,
                                          (uint16_t)(HILDA_VARIANT_COUNT + below(rng, 0xFFFF - HILDA_VARIANT_COUNT)), 0, 64 };
             snprintf(p->what, sizeof p->what, "GET_VARIANT of an unknown id");
         } else {
-            p->s = (struct hilda_setup){ 0x80, 0x00, (uint16_t)(1 + below(rng, 0xFFFF)), 0, 2 };
+            p->s = (struct usb_setup){ 0x80, 0x00, (uint16_t)(1 + below(rng, 0xFFFF)), 0, 2 };
             snprintf(p->what, sizeof p->what, "GET_STATUS(device) with wValue != 0");
         }
         break;
@@ -515,7 +516,7 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
 /* A request whose answer does not matter: it takes a fault that may be armed. */
 static void consume_fault(struct hilda_device *d, uint8_t *buf)
 {
-    struct hilda_setup s = { 0x80, 0x06, 0x0100, 0, 18 };
+    struct usb_setup s = { 0x80, 0x06, 0x0100, 0, 18 };
     size_t got;
     hilda_ctrl(d, &s, buf, 0, &got, NULL);
 }
@@ -566,7 +567,7 @@ static enum hilda_status load_model(struct run *x, struct model *m, uint8_t *buf
     m->full_speed = x->d->info.speed == LIBUSB_SPEED_FULL;
     hilda_desc_set_free(&set);
 
-    struct hilda_setup vs = { HILDA_REQTYPE_IN, HILDA_REQ_GET_VERSION, 0, 0, 8 };
+    struct usb_setup vs = { HILDA_REQTYPE_IN, HILDA_REQ_GET_VERSION, 0, 0, 8 };
     size_t got;
     if ((st = hilda_ctrl(x->d, &vs, m->version, 0, &got, &le)))
         return x->e ? (*x->e = le, st) : st;
@@ -677,7 +678,7 @@ static enum hilda_status stress_async(struct run *x)
     struct hilda_error le;
     uint8_t dev[18], cfg[1024], echo[512];
     size_t dev_len, cfg_len;
-    struct hilda_setup sd = { 0x80, 0x06, 0x0100, 0, 18 }, sc = { 0x80, 0x06, 0x0200, 0, sizeof cfg };
+    struct usb_setup sd = { 0x80, 0x06, 0x0100, 0, 18 }, sc = { 0x80, 0x06, 0x0200, 0, sizeof cfg };
     enum hilda_status st;
     if ((st = hilda_ctrl(x->d, &sd, dev, 0, &dev_len, &le)) || (st = hilda_ctrl(x->d, &sc, cfg, 0, &cfg_len, &le)))
         return x->e ? (*x->e = le, st) : st;
@@ -697,11 +698,11 @@ static enum hilda_status stress_async(struct run *x)
         v[i].in = bufs + 1024 * (size_t)i;
         v[i].align = below(&rng, 8);
         switch (below(&rng, 5)) {
-        case 0: v[i].setup = (struct hilda_setup){ 0x80, 0x06, 0x0100, 0, (uint16_t)below(&rng, 65) }; break;
-        case 1: v[i].setup = (struct hilda_setup){ 0x80, 0x06, 0x0200, 0, (uint16_t)below(&rng, 1025) }; break;
-        case 2: v[i].setup = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, (uint16_t)below(&rng, 1025) }; break;
-        case 3: v[i].setup = (struct hilda_setup){ 0x80, 0x06, 0x4200, 0, 64 }; break;   /* must STALL */
-        default: v[i].setup = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, 64 }; break;
+        case 0: v[i].setup = (struct usb_setup){ 0x80, 0x06, 0x0100, 0, (uint16_t)below(&rng, 65) }; break;
+        case 1: v[i].setup = (struct usb_setup){ 0x80, 0x06, 0x0200, 0, (uint16_t)below(&rng, 1025) }; break;
+        case 2: v[i].setup = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, (uint16_t)below(&rng, 1025) }; break;
+        case 3: v[i].setup = (struct usb_setup){ 0x80, 0x06, 0x4200, 0, 64 }; break;   /* must STALL */
+        default: v[i].setup = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, 64 }; break;
         }
     }
     if (x->o->progress)
@@ -714,7 +715,7 @@ static enum hilda_status stress_async(struct run *x)
         goto out;
     }
     for (unsigned i = 0; i < total; i++) {
-        const struct hilda_setup *s = &v[i].setup;
+        const struct usb_setup *s = &v[i].setup;
         const uint8_t *ref = s->bRequest == HILDA_REQ_ECHO_READ ? echo : s->wValue == 0x0100 ? dev : cfg;
         size_t full = s->bRequest == HILDA_REQ_ECHO_READ ? sizeof echo : s->wValue == 0x0100 ? dev_len : cfg_len;
         size_t want = s->wLength < full ? s->wLength : full;

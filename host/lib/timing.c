@@ -35,11 +35,11 @@ static enum hilda_status run_cell(struct hilda_device *d, struct hilda_timing_ce
     c->device_cycles_min = UINT32_MAX;
     c->device_cycles_max = 0;
     enum hilda_status st = HILDA_OK;
-    struct hilda_setup s;
+    struct usb_setup s;
     size_t want = c->size;
     switch (c->kind) {
     case HILDA_TIMING_NODATA:
-        s = (struct hilda_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, 0, 0, 0 };
+        s = (struct usb_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, 0, 0, 0 };
         want = 0;
         break;
     case HILDA_TIMING_IN:
@@ -47,23 +47,23 @@ static enum hilda_status run_cell(struct hilda_device *d, struct hilda_timing_ce
             buf[i] = (uint8_t)i;
         if ((st = hilda_echo_write(d, buf, c->size, e)))
             goto out;
-        s = (struct hilda_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, c->size };
+        s = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, c->size };
         break;
     case HILDA_TIMING_OUT:
         for (size_t i = 0; i < c->size; i++)
             buf[i] = (uint8_t)(i * 3);
-        s = (struct hilda_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, 0, 0, c->size };
+        s = (struct usb_setup){ HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, 0, 0, c->size };
         break;
     default: {
         /* the reply is min(size, wTotalLength) */
         uint8_t h[9];
         size_t got;
-        struct hilda_setup hs = { 0x80, 0x06, 0x0200, 0, sizeof h };
+        struct usb_setup hs = { 0x80, 0x06, 0x0200, 0, sizeof h };
         if ((st = hilda_ctrl(d, &hs, h, 0, &got, e)))
             goto out;
         size_t wtotal = got >= 4 ? (size_t)(h[2] | h[3] << 8) : 0;
         want = c->size < wtotal ? c->size : wtotal;
-        s = (struct hilda_setup){ 0x80, 0x06, 0x0200, 0, c->size };
+        s = (struct usb_setup){ 0x80, 0x06, 0x0200, 0, c->size };
         break;
     }
     }

@@ -112,7 +112,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
         return;
     }
     const struct hilda_config_desc *c = &l.v[0].u.config;
-    if (l.v[0].bLength != HILDA_CONFIG_DESC_LEN)
+    if (l.v[0].bLength != USB_DT_CONFIG_SIZE)
         hilda_findings_add(f, E, "C9-CFG-LENGTH", where, "bLength %u: a configuration descriptor is 9 bytes",
                            l.v[0].bLength);
     if (c->bConfigurationValue == 0)
@@ -171,7 +171,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
         switch (x->kind) {
         case HILDA_KIND_INTERFACE: {
             const struct hilda_interface_desc *d = &x->u.intf;
-            if (x->bLength != HILDA_INTERFACE_DESC_LEN)
+            if (x->bLength != USB_DT_INTERFACE_SIZE)
                 hilda_findings_add(f, E, "C9-IF-LENGTH", at, "bLength %u: an interface descriptor is 9 bytes",
                                    x->bLength);
             if (!ifs->seen[d->bInterfaceNumber]) {
@@ -199,7 +199,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
         case HILDA_KIND_ENDPOINT: {
             const struct hilda_endpoint_desc *d = &x->u.ep;
             ep_count++;
-            if (x->bLength != HILDA_ENDPOINT_DESC_LEN && x->bLength != 9)
+            if (x->bLength != USB_DT_ENDPOINT_SIZE && x->bLength != 9)
                 hilda_findings_add(f, E, "C9-EP-LENGTH", at, "bLength %u: an endpoint descriptor is 7 bytes",
                                    x->bLength);
             else if (x->bLength == 9)
@@ -255,7 +255,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
         }
         case HILDA_KIND_IAD: {
             const struct hilda_iad_desc *d = &x->u.iad;
-            if (x->bLength != HILDA_IAD_DESC_LEN)
+            if (x->bLength != USB_DT_INTERFACE_ASSOC_SIZE)
                 hilda_findings_add(f, E, "C9-IAD-LENGTH", at, "bLength %u: an interface association is 8 bytes",
                                    x->bLength);
             if (d->bInterfaceCount == 0)
@@ -269,8 +269,8 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
         }
         default:
             if (x->kind == HILDA_KIND_OTHER && x->depth == 1 && x->bDescriptorType < 0x20 &&
-                x->bDescriptorType != HILDA_DT_INTERFACE_POWER && x->bDescriptorType != HILDA_DT_OTG &&
-                x->bDescriptorType != HILDA_DT_DEBUG)
+                x->bDescriptorType != USB_DT_INTERFACE_POWER && x->bDescriptorType != USB_DT_OTG &&
+                x->bDescriptorType != USB_DT_DEBUG)
                 hilda_findings_add(f, W, "C9-CFG-UNKNOWN", at, "a descriptor of standard type 0x%02X (%s) where "
                                    "none belongs", x->bDescriptorType, hilda_desc_type_name(x->bDescriptorType));
             break;
@@ -334,14 +334,14 @@ static void check_bos(const struct hilda_desc_set *s, struct hilda_findings *f)
         hilda_desc_list_free(&l);
         return;
     }
-    if (l.v[0].bLength != HILDA_BOS_DESC_LEN)
+    if (l.v[0].bLength != USB_DT_BOS_SIZE)
         hilda_findings_add(f, E, "C9-BOS-LENGTH", "BOS", "bLength %u: a BOS descriptor is 5 bytes", l.v[0].bLength);
     unsigned caps = 0;
     for (size_t i = 1; i < l.n; i++) {
         const struct hilda_desc *x = &l.v[i];
         char at[48];
         snprintf(at, sizeof at, "BOS offset %zu", x->offset);
-        if (x->bDescriptorType != HILDA_DT_DEVICE_CAPABILITY) {
+        if (x->bDescriptorType != USB_DT_DEVICE_CAPABILITY) {
             hilda_findings_add(f, E, "C9-BOS-TYPE", at, "type 0x%02X where a device capability (0x10) belongs",
                                x->bDescriptorType);
             continue;
@@ -351,7 +351,7 @@ static void check_bos(const struct hilda_desc_set *s, struct hilda_findings *f)
             continue;
         const struct hilda_devcap_desc *c = &x->u.cap;
         switch (c->bDevCapabilityType) {
-        case HILDA_CAP_USB20_EXT:
+        case USB_CAP_USB20_EXT:
             if (x->bLength != 7)
                 hilda_findings_add(f, E, "C9-CAP-LENGTH", at, "USB 2.0 extension: bLength %u, not 7", x->bLength);
             if (c->bmAttributes & 0xFFFF00E1u)
@@ -361,17 +361,17 @@ static void check_bos(const struct hilda_desc_set *s, struct hilda_findings *f)
                 hilda_findings_add(f, I, "C9-CAP-LPM", at, "USB 2.0 extension without LPM: fine at full speed (a "
                                    "USB 3 device working at high speed must set it)");
             break;
-        case HILDA_CAP_SUPERSPEED:
+        case USB_CAP_SUPERSPEED:
             if (x->bLength != 10)
                 hilda_findings_add(f, E, "C9-CAP-LENGTH", at, "SuperSpeed capability: bLength %u, not 10", x->bLength);
             break;
-        case HILDA_CAP_CONTAINER_ID:
+        case USB_CAP_CONTAINER_ID:
             if (x->bLength != 20)
                 hilda_findings_add(f, E, "C9-CAP-LENGTH", at, "container ID: bLength %u, not 20", x->bLength);
             else if (x->avail > 3 && x->raw[3] != 0)   /* bLength may promise more than arrived */
                 hilda_findings_add(f, E, "C9-CAP-RESERVED", at, "container ID: bReserved is 0x%02X", x->raw[3]);
             break;
-        case HILDA_CAP_PLATFORM:
+        case USB_CAP_PLATFORM:
             if (x->bLength < 20)
                 hilda_findings_add(f, E, "C9-CAP-LENGTH", at, "platform capability: bLength %u, below 20", x->bLength);
             break;
@@ -402,7 +402,7 @@ static void check_strings(const struct hilda_desc_set *s, struct hilda_findings 
         const struct hilda_string_entry *x = &s->strings[i];
         if (!x->raw.present)
             continue;
-        char where[32], text[HILDA_STRING_MAX * 3];
+        char where[32], text[USB_DT_STRING_MAX * 3];
         snprintf(where, sizeof where, "string %u", x->index);
         hilda_parse_string(x->raw.data, x->raw.len, where, text, sizeof text, f);
     }

@@ -61,7 +61,7 @@ enum hilda_status hilda_reset_counters(struct hilda_device *d, struct hilda_erro
 
 enum hilda_status hilda_echo_write(struct hilda_device *d, const uint8_t *data, uint16_t len, struct hilda_error *e)
 {
-    struct hilda_setup s = { HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, 0, 0, len };
+    struct usb_setup s = { HILDA_REQTYPE_OUT, HILDA_REQ_ECHO_WRITE, 0, 0, len };
     size_t sent;
     /* libusb takes a non-const buffer for both directions; an OUT transfer only reads it */
     enum hilda_status st = hilda_ctrl(d, &s, (uint8_t *)(uintptr_t)data, 0, &sent, e);
@@ -73,7 +73,7 @@ enum hilda_status hilda_echo_write(struct hilda_device *d, const uint8_t *data, 
 enum hilda_status hilda_echo_read(struct hilda_device *d, uint8_t *data, uint16_t cap, size_t *got,
                                   struct hilda_error *e)
 {
-    struct hilda_setup s = { HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, cap };
+    struct usb_setup s = { HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, cap };
     return hilda_ctrl(d, &s, data, 0, got, e);
 }
 
@@ -128,7 +128,7 @@ enum hilda_status hilda_uart_send(struct hilda_device *d, const uint8_t *data, s
                 return hilda_fail(e, HILDA_ERR_INTERRUPTED, "interrupted with %zu of %zu bytes sent", *sent, len);
             continue;
         }
-        struct hilda_setup s = { HILDA_REQTYPE_OUT, HILDA_REQ_UART_WRITE, 0, 0, (uint16_t)chunk };
+        struct usb_setup s = { HILDA_REQTYPE_OUT, HILDA_REQ_UART_WRITE, 0, 0, (uint16_t)chunk };
         size_t n;
         st = hilda_ctrl(d, &s, (uint8_t *)(uintptr_t)(data + *sent), 0, &n, e);
         if (st)
@@ -142,7 +142,7 @@ enum hilda_status hilda_uart_send(struct hilda_device *d, const uint8_t *data, s
 enum hilda_status hilda_uart_read(struct hilda_device *d, uint8_t *data, uint16_t cap, size_t *got,
                                   struct hilda_error *e)
 {
-    struct hilda_setup s = { HILDA_REQTYPE_IN, HILDA_REQ_UART_READ, 0, 0, cap };
+    struct usb_setup s = { HILDA_REQTYPE_IN, HILDA_REQ_UART_READ, 0, 0, cap };
     return hilda_ctrl(d, &s, data, 0, got, e);
 }
 
@@ -176,7 +176,7 @@ enum hilda_status hilda_uart_recv(struct hilda_device *d, uint8_t *data, size_t 
 enum hilda_status hilda_get_variant(struct hilda_device *d, uint16_t id, uint8_t *data, uint16_t cap, size_t *got,
                                     struct hilda_error *e)
 {
-    struct hilda_setup s = { HILDA_REQTYPE_IN, HILDA_REQ_GET_VARIANT, id, 0, cap };
+    struct usb_setup s = { HILDA_REQTYPE_IN, HILDA_REQ_GET_VARIANT, id, 0, cap };
     return hilda_ctrl(d, &s, data, 0, got, e);
 }
 

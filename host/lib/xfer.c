@@ -5,58 +5,11 @@
 #include <string.h>
 
 #include "clock.h"
+#include "requests.h"
 
 #define GUARD_MS 2000        /* slack over a transfer's own timeout before the queue gives up */
 
-static const char *standard_name(uint8_t req)
-{
-    static const char *const names[] = {
-        "GET_STATUS", "CLEAR_FEATURE", "request 0x02", "SET_FEATURE", "request 0x04", "SET_ADDRESS",
-        "GET_DESCRIPTOR", "SET_DESCRIPTOR", "GET_CONFIGURATION", "SET_CONFIGURATION", "GET_INTERFACE",
-        "SET_INTERFACE", "SYNCH_FRAME",
-    };
-    return req < sizeof names / sizeof names[0] ? names[req] : NULL;
-}
-
-static const char *vendor_name(uint8_t req)
-{
-    switch (req) {
-    case HILDA_REQ_GET_VERSION: return "GET_VERSION";
-    case HILDA_REQ_ECHO_WRITE: return "ECHO_WRITE";
-    case HILDA_REQ_ECHO_READ: return "ECHO_READ";
-    case HILDA_REQ_UART_WRITE: return "UART_WRITE";
-    case HILDA_REQ_UART_READ: return "UART_READ";
-    case HILDA_REQ_UART_SET_BAUD: return "UART_SET_BAUD";
-    case HILDA_REQ_UART_STATUS: return "UART_STATUS";
-    case HILDA_REQ_GET_COUNTERS: return "GET_COUNTERS";
-    case HILDA_REQ_RESET_COUNTERS: return "RESET_COUNTERS";
-    case HILDA_REQ_FAULT_DELAY: return "FAULT_DELAY";
-    case HILDA_REQ_FAULT_STALL: return "FAULT_STALL";
-    case HILDA_REQ_GET_VARIANT: return "GET_VARIANT";
-    case HILDA_REQ_REBOOT: return "REBOOT";
-    case HILDA_REQ_REBOOT_BOOTLOADER: return "REBOOT_BOOTLOADER";
-    default: return NULL;
-    }
-}
-
-void hilda_describe_request(const struct hilda_setup *s, char *out, size_t cap)
-{
-    char name[64];
-    unsigned type = (s->bmRequestType >> 5) & 3;
-    const char *n = type == 0 ? standard_name(s->bRequest) : type == 2 ? vendor_name(s->bRequest) : NULL;
-    if (type == 0 && s->bRequest == 0x06 && (s->bmRequestType & 0x80))
-        snprintf(name, sizeof name, "GET_DESCRIPTOR(type 0x%02X index %u)", s->wValue >> 8, s->wValue & 0xFF);
-    else if (n)
-        snprintf(name, sizeof name, "%s%s", type == 2 ? "vendor " : "", n);
-    else
-        snprintf(name, sizeof name, "%s request 0x%02X",
-                 type == 0 ? "standard" : type == 1 ? "class" : type == 2 ? "vendor" : "reserved-type",
-                 s->bRequest);
-    snprintf(out, cap, "%s [%02x %02x %04x %04x %04x]", name, s->bmRequestType, s->bRequest, s->wValue,
-             s->wIndex, s->wLength);
-}
-
-static enum hilda_status fail_request(struct hilda_device *d, const struct hilda_setup *s, int rc,
+static enum hilda_status fail_request(struct hilda_device *d, const struct usb_setup *s, int rc,
                                       unsigned timeout_ms, struct hilda_error *e)
 {
     enum hilda_status st = hilda_status_from_libusb(rc);
@@ -83,7 +36,7 @@ static enum hilda_status fail_request(struct hilda_device *d, const struct hilda
     }
 }
 
-enum hilda_status hilda_ctrl(struct hilda_device *d, const struct hilda_setup *s, uint8_t *data,
+enum hilda_status hilda_ctrl(struct hilda_device *d, const struct usb_setup *s, uint8_t *data,
                              unsigned timeout_ms, size_t *actual, struct hilda_error *e)
 {
     if (actual)
@@ -110,7 +63,7 @@ enum hilda_status hilda_ctrl_in_exact(struct hilda_device *d, uint8_t bmRequestT
                                       uint16_t wValue, uint16_t wIndex, uint8_t *data, uint16_t want,
                                       struct hilda_error *e)
 {
-    struct hilda_setup s = { bmRequestType, bRequest, wValue, wIndex, want };
+    struct usb_setup s = { bmRequestType, bRequest, wValue, wIndex, want };
     size_t got;
     enum hilda_status st = hilda_ctrl(d, &s, data, 0, &got, e);
     if (st)
@@ -126,7 +79,7 @@ enum hilda_status hilda_ctrl_in_exact(struct hilda_device *d, uint8_t bmRequestT
 enum hilda_status hilda_ctrl_nodata(struct hilda_device *d, uint8_t bmRequestType, uint8_t bRequest,
                                     uint16_t wValue, uint16_t wIndex, struct hilda_error *e)
 {
-    struct hilda_setup s = { bmRequestType, bRequest, wValue, wIndex, 0 };
+    struct usb_setup s = { bmRequestType, bRequest, wValue, wIndex, 0 };
     return hilda_ctrl(d, &s, NULL, 0, NULL, e);
 }
 

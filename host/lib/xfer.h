@@ -9,19 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hilda/usb.h"
+
 #include "device.h"
 #include "status.h"
-
-struct hilda_setup {
-    uint8_t bmRequestType, bRequest;
-    uint16_t wValue, wIndex, wLength;
-};
 
 /* One control transfer. IN: data receives up to wLength bytes, *actual says
  * how many came. OUT: data holds wLength bytes. timeout_ms 0 means the
  * device's default. On failure e says what went wrong in one sentence
  * naming the request; HILDA_ERR_STALL is the device's STALL. */
-enum hilda_status hilda_ctrl(struct hilda_device *d, const struct hilda_setup *s, uint8_t *data,
+enum hilda_status hilda_ctrl(struct hilda_device *d, const struct usb_setup *s, uint8_t *data,
                              unsigned timeout_ms, size_t *actual, struct hilda_error *e);
 
 /* Shorthand for an IN request whose reply must be exactly `want` bytes
@@ -33,13 +30,10 @@ enum hilda_status hilda_ctrl_in_exact(struct hilda_device *d, uint8_t bmRequestT
 enum hilda_status hilda_ctrl_nodata(struct hilda_device *d, uint8_t bmRequestType, uint8_t bRequest,
                                     uint16_t wValue, uint16_t wIndex, struct hilda_error *e);
 
-/* "GET_DESCRIPTOR(configuration 0)", "vendor 0x11 ECHO_READ", ... */
-void hilda_describe_request(const struct hilda_setup *s, char *out, size_t cap);
-
 /* ---- asynchronous queue ---- */
 
 struct hilda_async {
-    struct hilda_setup setup;
+    struct usb_setup setup;
     const uint8_t *out;      /* OUT data, setup.wLength bytes */
     uint8_t *in;             /* IN: room for setup.wLength bytes (the reply is copied here) */
     unsigned align;          /* 0..15: offset of the transfer buffer from a 16-byte boundary */

@@ -272,7 +272,7 @@ static void bos(void **state)
     assert_int_equal(l.n, 2);
     assert_int_equal(l.v[0].u.bos.bNumDeviceCaps, 1);
     assert_int_equal(l.v[1].kind, HILDA_KIND_DEVCAP);
-    assert_int_equal(l.v[1].u.cap.bDevCapabilityType, HILDA_CAP_USB20_EXT);
+    assert_int_equal(l.v[1].u.cap.bDevCapabilityType, USB_CAP_USB20_EXT);
     assert_int_equal(l.v[1].u.cap.bmAttributes, 0);
     hilda_desc_list_free(&l);
     hilda_findings_free(&f);
