@@ -3,9 +3,12 @@ emulated one (docs/hil.md).
 
 Options: --target auto|emu|hw, --dongle SERIAL, --firmware PATH, --skip-flash,
 --sanitize off|warn|error, --build DIR, --results DIR.
-Fixtures: dut (the target), usb (a `hilda batch` process bound to it), uart
-(pyserial on its UART), emu (the emulator's control channel).
-Markers: hw_only(reason), emu_only(reason)."""
+Fixtures: dut (the target: rig/target.py), usb (a `hilda batch` process bound
+to it), uart (pyserial on its UART), emu (the emulator's control channel, for
+subjects only the emulator has).
+Markers: needs(*capabilities) skips a test, with the target's reason, when the
+target lacks one of them (rig/target.py CAPABILITIES); hw_only(reason) and
+emu_only(reason) are for subjects that exist on one target alone."""
 import datetime
 import hashlib
 import json
@@ -13,11 +16,11 @@ import os
 
 import pytest
 
-from rig.batch import HildaBatch
 from rig.emulator import EmulatedDongle
 from rig.flasher import DfuFlasher
 from rig.hardware import HardwareDongle, find_dongles
 from rig.report import RunReport
+from rig.target import CAPABILITIES
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -54,6 +57,8 @@ def _choose_target(config):
 def pytest_configure(config):
     config.addinivalue_line("markers", "hw_only(reason): runs only on a real dongle")
     config.addinivalue_line("markers", "emu_only(reason): runs only on the emulated dongle")
+    config.addinivalue_line("markers", "needs(*capabilities): skips, with the target's reason, where the target "
+                            f"lacks one of them ({', '.join(CAPABILITIES)})")
     target, why = _choose_target(config)
     config.hilda_target = target
     config.hilda_target_why = why
@@ -94,8 +99,16 @@ def pytest_report_header(config):
     return f"hilda target: {config.hilda_target} ({config.hilda_target_why})"
 
 
+def _needed(item):
+    return [name for marker in item.iter_markers("needs") for name in marker.args]
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        unknown = [name for name in _needed(item) if name not in CAPABILITIES]
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid}: unknown capability {', '.join(unknown)} in needs(); "
+                                    f"the capabilities are {', '.join(CAPABILITIES)} (rig/target.py)")
         for name, needed in (("hw_only", "hw"), ("emu_only", "emu")):
             marker = item.get_closest_marker(name)
             if marker and config.hilda_target != needed:
@@ -121,16 +134,24 @@ def _bench_rig():
     return FtdiRig(serial=None if serial == "any" else serial)
 
 
+def _skip_unless_capable(dut, names):
+    """Skips the running test, with the target's reasons, unless the dut has every capability in names."""
+    missing = [f"{name}: {dut.capabilities.reason(name)}" for name in names if name not in dut.capabilities]
+    if missing:
+        pytest.skip(f"needs {'; '.join(missing)}")
+
+
 @pytest.fixture(scope="session")
 def dut(pytestconfig, tmp_path_factory):
-    """The device under test: the emulated dongle (hilda-emu serve, one per
-    xdist worker) or the plugged-in one."""
+    """The device under test, a Target (rig/target.py): the emulated dongle
+    (hilda-emu serve, one per xdist worker) or the plugged-in one."""
+    hilda = _tool(pytestconfig, "host", "hilda")
     if pytestconfig.hilda_target == "emu":
         workdir = str(tmp_path_factory.mktemp("emu"))
         target = EmulatedDongle(_tool(pytestconfig, "emu", "hilda-emu"), pytestconfig.hilda_firmware,
-                                sanitize=pytestconfig.getoption("--sanitize"), workdir=workdir)
+                                sanitize=pytestconfig.getoption("--sanitize"), workdir=workdir, hilda=hilda)
     else:
-        target = HardwareDongle(serial=pytestconfig.getoption("--dongle"), rig=_bench_rig())
+        target = HardwareDongle(serial=pytestconfig.getoption("--dongle"), rig=_bench_rig(), hilda=hilda)
         if not pytestconfig.getoption("--skip-flash"):
             DfuFlasher().flash(pytestconfig.hilda_firmware)
     yield target
@@ -140,8 +161,7 @@ def dut(pytestconfig, tmp_path_factory):
 @pytest.fixture(scope="session")
 def usb(pytestconfig, dut):
     """A `hilda batch` process bound to the dut: .call(cmd, **args)."""
-    select = ["--serial", dut.serial] if getattr(dut, "serial", None) else []
-    batch = HildaBatch(_tool(pytestconfig, "host", "hilda"), dut.client_env(), select)
+    batch = dut.open_batch()
     if dut.kind == "hw":
         # every session starts from a fresh boot of the firmware under test: a
         # soft reset (HILDA_REQ_REBOOT), which the factory bootloader passes
@@ -155,8 +175,7 @@ def usb(pytestconfig, dut):
 def uart(dut):
     """pyserial on the dut's UART: the emulator's pseudo-terminal or the rig's adapter."""
     import serial
-    if not dut.uart_path:
-        pytest.skip("no UART: on hardware set HILDA_RIG_UART to the adapter wired to the dongle (docs/rig.md)")
+    _skip_unless_capable(dut, ["uart"])
     port = serial.Serial(dut.uart_path, 115200, timeout=2)
     yield port
     port.close()
@@ -164,10 +183,20 @@ def uart(dut):
 
 @pytest.fixture(scope="session")
 def emu(dut):
-    """The emulator's control channel (reset, power, counters, sanitizer reports)."""
+    """The emulator's control channel (rig/control.py), for subjects only the
+    emulator has (virtual time, LEDs, its own counters). What both targets can
+    do goes through the dut: dut.reset(), dut.power(on), ..."""
     if dut.kind != "emu":
         pytest.skip("needs the emulated dongle's control channel")
     return dut.control
+
+
+@pytest.fixture(autouse=True)
+def _needed_capabilities(request):
+    """@pytest.mark.needs(...): skip where the target lacks a capability, with its reason."""
+    names = _needed(request.node)
+    if names:
+        _skip_unless_capable(request.getfixturevalue("dut"), names)
 
 
 @pytest.fixture
@@ -181,18 +210,19 @@ def timing(request):
 
 @pytest.fixture(autouse=True)
 def _sanitizer_guard(request):
-    """On the emulator a test fails if the DMA sanitizer reported anything, or
-    the firmware faulted, while it ran."""
-    if request.config.hilda_target != "emu" or "dut" not in request.fixturenames:
+    """A test fails if the dongle is gone after it (on the emulator: the
+    firmware faulted), or if the DMA sanitizer reported anything while it ran
+    (the target has no sanitizer: never)."""
+    if "dut" not in request.fixturenames:
         yield
         return
     target = request.getfixturevalue("dut")
     before = len(target.sanitizer_reports()) if target.alive() else 0
     yield
     if not target.alive():
-        fault = target.log().strip().splitlines()[-12:]
-        request.node.user_properties.append(("hilda_fault", "\n".join(fault)))
-        pytest.fail("the emulated dongle stopped (firmware fault?):\n" + "\n".join(fault))
+        loss = target.describe_loss()
+        request.node.user_properties.append(("hilda_fault", loss))
+        pytest.fail(f"the {target.kind} dongle is gone after this test:\n{loss}")
     new = target.sanitizer_reports()[before:]
     for text in new:
         request.node.user_properties.append(("hilda_sanitizer", text))
@@ -217,6 +247,8 @@ def pytest_runtest_logreport(report):
             run.sanitizer.append((report.nodeid, value))
         elif key == "hilda_fault":
             run.faults.append((report.nodeid, value))
+        elif key == "hilda_identity":
+            run.info["firmware on the device"] = value
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         message = str(report.longrepr) if report.failed else ""
         if report.skipped and isinstance(report.longrepr, tuple):

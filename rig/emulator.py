@@ -1,5 +1,7 @@
 """The emulated dongle for a test session: `hilda-emu serve` with the firmware
-under test, the environment its USB clients need, and its control channel."""
+under test, the environment its USB clients need, and its control channel.
+A Target (rig/target.py): reset, power, suspend and the button go through the
+control channel (docs/emulator.md, "The control channel")."""
 import os
 import shlex
 import signal
@@ -8,6 +10,7 @@ import tempfile
 import time
 
 from .control import ControlClient
+from .target import Capabilities, Target
 
 ENUMERATION_TIMEOUT_S = 60
 
@@ -16,10 +19,13 @@ class EmulatorError(RuntimeError):
     pass
 
 
-class EmulatedDongle:
+class EmulatedDongle(Target):
     kind = "emu"
 
-    def __init__(self, hilda_emu, firmware, sanitize="error", workdir=None, pcap=None):
+    def __init__(self, hilda_emu, firmware, sanitize="error", workdir=None, pcap=None, hilda=None):
+        """hilda: the host tool, for firmware_identity() and open_batch()."""
+        self.hilda = hilda
+        self.sanitize = sanitize
         self.firmware = os.path.abspath(firmware)
         self.workdir = workdir or tempfile.mkdtemp(prefix="hilda-emu-")
         self.env_file = os.path.join(self.workdir, "env")
@@ -60,6 +66,15 @@ class EmulatedDongle:
         env["LD_PRELOAD"] = f"{env['LD_PRELOAD']}:{preload}" if env.get("LD_PRELOAD") else preload
         return env
 
+    @property
+    def capabilities(self):
+        missing = {}
+        if not self.uart_path:
+            missing["uart"] = "hilda-emu serve gave UARTE0 no pseudo-terminal"
+        if self.sanitize == "off":
+            missing["sanitizer"] = "the DMA sanitizer is off (--sanitize off)"
+        return Capabilities(missing)
+
     def counters(self):
         return self.control.request("counters")
 
@@ -70,7 +85,16 @@ class EmulatedDongle:
         self.control.request("reset")
 
     def power(self, on):
-        self.control.request("power", on=on)
+        self.control.request("power", on=bool(on))
+
+    def suspend(self):
+        self.control.request("usb", state="suspend")
+
+    def resume(self):
+        self.control.request("usb", state="resume")
+
+    def button(self, pressed):
+        self.control.request("button", pressed=bool(pressed))
 
     def log(self):
         try:
@@ -81,6 +105,10 @@ class EmulatedDongle:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def describe_loss(self):
+        tail = self.log().strip().splitlines()[-12:]
+        return f"hilda-emu exited with {self.proc.returncode} (firmware fault?); its log ends:\n" + "\n".join(tail)
 
     def stop(self):
         if self.proc.poll() is None:

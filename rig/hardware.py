@@ -1,6 +1,16 @@
 """A real dongle on this machine's USB: found through libusb (pyusb), in
-application mode (the hilda firmware) or in its factory bootloader."""
+application mode (the hilda firmware) or in its factory bootloader. A Target
+(rig/target.py): reset and power need the bench's FTDI rig (docs/rig.md); the
+UART needs the adapter named by HILDA_RIG_UART."""
+import os
+import time
+
+from .target import Capabilities, Target
 from .vocabulary import APP_VID, APP_PID, BOOTLOADER_VID, BOOTLOADER_PID  # noqa: F401 (re-exported)
+
+NO_RIG = "no FTDI rig is configured: set HILDA_RIG_FTDI to its serial, or `any` (docs/rig.md)"
+# How long VBUS stays off when reset() power-cycles the dongle out of DFU mode
+POWER_OFF_S = 0.5
 
 
 def find_dongles():
@@ -28,11 +38,12 @@ def find_dongles():
     return found
 
 
-class HardwareDongle:
+class HardwareDongle(Target):
     kind = "hw"
 
-    def __init__(self, serial=None, rig=None):
-        """rig: an FtdiRig (rig/ftdi.py) for power and pin reset, or None."""
+    def __init__(self, serial=None, rig=None, hilda=None):
+        """rig: an FtdiRig (rig/ftdi.py) for power and pin reset, or None.
+        hilda: the host tool, for firmware_identity() and open_batch()."""
         dongles = [d for d in find_dongles() if d[0] == "application"]
         if serial:
             dongles = [d for d in dongles if d[1] == serial]
@@ -44,20 +55,57 @@ class HardwareDongle:
             raise LookupError(f"several dongles are attached ({listing}): choose one with --dongle SERIAL")
         _, self.serial, self.bus, self.address = dongles[0]
         self.rig = rig
+        self.hilda = hilda
         self.uart_path = rig_uart_path()
         self.control = None
 
+    @property
+    def capabilities(self):
+        missing = {
+            "sanitizer": "a real nRF52840 has no DMA sanitizer: only the emulator watches DMA ownership",
+            "suspend": "the bench cannot suspend the dongle's USB port on demand",
+            "button": "the bench rig does not wire SW1 (docs/rig.md)",
+        }
+        if self.rig is None:
+            missing["reset"] = NO_RIG
+            missing["power"] = NO_RIG
+        if not self.uart_path:
+            missing["uart"] = ("no UART adapter: set HILDA_RIG_UART to the adapter wired to the dongle "
+                               "(docs/rig.md)")
+        return Capabilities(missing)
+
     def client_env(self, base=None):
-        import os
         return dict(base if base is not None else os.environ)
 
     def reset(self):
-        if self.rig is None:
-            raise RuntimeError("resetting a real dongle needs the FTDI rig (docs/rig.md)")
+        """SW2 pulled low through the rig. The factory bootloader answers a pin
+        reset by staying in DFU mode (reference §6.2), so a power cycle follows:
+        after a power-on reset the bootloader starts the firmware under test."""
+        self.capabilities.require("reset")
         self.rig.reset()
+        self.rig.power(False)
+        time.sleep(POWER_OFF_S)
+        self.rig.power(True)
+
+    def power(self, on):
+        self.capabilities.require("power")
+        self.rig.power(bool(on))
 
     def alive(self):
-        return True
+        """Whether the dongle is still attached in application mode: looked up on
+        USB by its serial number (by its bus when the serial is unreadable; the
+        device number changes on every re-enumeration)."""
+        for mode, serial, bus, _ in find_dongles():
+            if mode != "application":
+                continue
+            same = serial == self.serial if self.serial else bus == self.bus
+            if same:
+                return True
+        return False
+
+    def describe_loss(self):
+        return (f"the dongle {self.serial or f'on bus {self.bus}'} is no longer attached in application mode "
+                f"(found now: {find_dongles() or 'nothing'})")
 
     def stop(self):
         if self.rig is not None:
@@ -67,5 +115,4 @@ class HardwareDongle:
 def rig_uart_path():
     """The bench's USB-serial adapter wired to the dongle's UART pins, from
     HILDA_RIG_UART (docs/rig.md); empty if none."""
-    import os
     return os.environ.get("HILDA_RIG_UART", "")

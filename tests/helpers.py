@@ -1,16 +1,19 @@
-"""Small helpers shared by the suites: protocol numbers from protocol.h and
-request builders for the hilda batch client."""
+"""Small helpers shared by the suites: the vocabulary of include/hilda (through
+rig/vocabulary.py: no number of chapter 9 or of the vendor protocol is written
+here) and request builders for the hilda batch client."""
 import random
 
-from rig.vocabulary import P
+from rig.vocabulary import LANGID_EN_US, P, USB, descriptor_value
 
-VENDOR_IN = 0xC0
-VENDOR_OUT = 0x40
-STD_IN_DEVICE = 0x80
-STD_OUT_ENDPOINT = 0x02
-STD_IN_ENDPOINT = 0x82
-GET_STATUS, CLEAR_FEATURE, SET_FEATURE, GET_DESCRIPTOR = 0x00, 0x01, 0x03, 0x06
-ENDPOINT_HALT = 0
+VENDOR_IN = P["HILDA_REQTYPE_IN"]           # 0xC0
+VENDOR_OUT = P["HILDA_REQTYPE_OUT"]         # 0x40
+
+# The firmware's bulk loopback endpoints (configuration 1, docs/protocol.md)
+BULK_EP = 1
+EP1_IN = USB.EP_DIR_IN | BULK_EP
+EP1_OUT = BULK_EP
+EP0 = 0
+EP0_IN = USB.EP_DIR_IN | EP0
 
 
 def ctrl_in(usb, bmRequestType, bRequest, wValue=0, wIndex=0, wLength=0, timeout_ms=2000):
@@ -27,13 +30,31 @@ def ctrl_out(usb, bmRequestType, bRequest, wValue=0, wIndex=0, data=b"", timeout
     return usb.call("ctrl", **args)
 
 
+def vendor_in(usb, name, wValue=0, wIndex=0, wLength=0, timeout_ms=2000):
+    """A vendor IN request by its protocol.h name: vendor_in(usb, "ECHO_READ", wLength=64)."""
+    return ctrl_in(usb, VENDOR_IN, P["HILDA_REQ_" + name], wValue, wIndex, wLength, timeout_ms)
+
+
+def vendor_out(usb, name, wValue=0, wIndex=0, data=b"", timeout_ms=2000):
+    """A vendor OUT (or no-data) request by its protocol.h name."""
+    return ctrl_out(usb, VENDOR_OUT, P["HILDA_REQ_" + name], wValue, wIndex, data, timeout_ms)
+
+
+def get_descriptor_request(dtype, index=0, wLength=0, wIndex=0, **extra):
+    """The fields of a GET_DESCRIPTOR for usb.call/usb.raw("ctrl", ...)."""
+    return dict(bmRequestType=USB.RT_DEVICE_IN, bRequest=USB.REQ_GET_DESCRIPTOR,
+                wValue=descriptor_value(dtype, index), wIndex=wIndex, wLength=wLength, **extra)
+
+
 def pattern(n, seed=0):
     rng = random.Random(seed * 7919 + n)
     return bytes(rng.randrange(256) for _ in range(n))
 
 
 def device_descriptor(usb):
-    return ctrl_in(usb, STD_IN_DEVICE, GET_DESCRIPTOR, 0x0100, 0, 18)
+    return ctrl_in(usb, **get_descriptor_request(USB.DT_DEVICE, wLength=USB.DT_DEVICE_SIZE))
 
 
-__all__ = ["P", "ctrl_in", "ctrl_out", "pattern", "device_descriptor"]
+__all__ = ["P", "USB", "LANGID_EN_US", "VENDOR_IN", "VENDOR_OUT", "EP1_IN", "EP1_OUT", "EP0", "EP0_IN",
+           "ctrl_in", "ctrl_out", "vendor_in", "vendor_out", "get_descriptor_request", "descriptor_value",
+           "pattern", "device_descriptor"]

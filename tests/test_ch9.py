@@ -1,8 +1,9 @@
 """Chapter 9 conformance: every check of `hilda ch9` (USBCV TDs and usbtest
 9, 10, 13) as its own test case. The battery runs once per module; each case
-looks up its check. The ids come from host/lib/ch9.c, so a new check becomes a
-new test case by itself; checks with ids made at run time are covered by the
-last case."""
+looks up its check. The ids come from host/lib/ch9*.c (the battery and its
+parts), so a new check becomes a new test case by itself; checks with ids made
+at run time are covered by the last case."""
+import glob
 import os
 import re
 
@@ -12,8 +13,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def static_check_ids():
-    with open(os.path.join(ROOT, "host", "lib", "ch9.c")) as f:
-        return sorted(set(re.findall(r'"(\d+(?:\.\d+)?-[a-z0-9][a-z0-9-]*)"', f.read())))
+    ids = set()
+    for path in glob.glob(os.path.join(ROOT, "host", "lib", "ch9*.c")):
+        with open(path) as f:
+            ids.update(re.findall(r'"(\d+(?:\.\d+)?-[a-z0-9][a-z0-9-]*)"', f.read()))
+    return sorted(ids)
 
 
 CHECK_IDS = static_check_ids()

@@ -1,9 +1,10 @@
 """Control echo sweeps (usbtest 14 and 21): every OUT and IN data length the
-firmware accepts, with aligned and unaligned buffers, verified byte for byte. (A wLength above 4096 never reaches the device:
-Linux usbfs refuses it; the firmware's own refusal is unit-tested.)"""
+firmware accepts, with aligned and unaligned buffers, verified byte for byte.
+(A wLength above 4096 never reaches the device: Linux usbfs refuses it; the
+firmware's own refusal is unit-tested.)"""
 import pytest
 
-from helpers import P, ctrl_in, ctrl_out, pattern
+from helpers import pattern, vendor_in, vendor_out
 
 BOUNDARIES = [0, 1, 2, 63, 64, 65, 127, 128, 129, 255, 256, 511, 512, 513, 1023, 1024, 1025,
               2047, 2048, 2049, 4095, 4096]
@@ -12,8 +13,8 @@ BOUNDARIES = [0, 1, 2, 63, 64, 65, 127, 128, 129, 255, 256, 511, 512, 513, 1023,
 @pytest.mark.parametrize("length", BOUNDARIES)
 def test_echo_boundary_lengths(usb, length):
     data = pattern(length, seed=14)
-    ctrl_out(usb, 0x40, P["HILDA_REQ_ECHO_WRITE"], data=data)
-    assert ctrl_in(usb, 0xC0, P["HILDA_REQ_ECHO_READ"], wLength=length) == data
+    vendor_out(usb, "ECHO_WRITE", data=data)
+    assert vendor_in(usb, "ECHO_READ", wLength=length) == data
 
 
 def test_echo_sweep_aligned_and_unaligned(usb):
@@ -25,5 +26,5 @@ def test_echo_sweep_aligned_and_unaligned(usb):
 @pytest.mark.parametrize("stored, asked", [(64, 4096), (100, 50), (0, 64), (128, 200)])
 def test_short_and_truncated_reads(usb, stored, asked):
     data = pattern(stored, seed=21)
-    ctrl_out(usb, 0x40, P["HILDA_REQ_ECHO_WRITE"], data=data)
-    assert ctrl_in(usb, 0xC0, P["HILDA_REQ_ECHO_READ"], wLength=asked) == data[:asked]
+    vendor_out(usb, "ECHO_WRITE", data=data)
+    assert vendor_in(usb, "ECHO_READ", wLength=asked) == data[:asked]

@@ -1,19 +1,29 @@
 """Robustness: bad requests followed by normal service, host timeouts with
-fault injection, reset during a transfer, re-enumeration."""
+fault injection, reset during a transfer, re-enumeration after a reboot or a
+power cycle, suspend and resume. Reset, power and suspend go through the dut
+(rig/target.py) and skip, saying why, on a target that cannot do them."""
 import threading
+import time
 
 import pytest
 
-from helpers import P, ctrl_in, device_descriptor
+from helpers import LANGID_EN_US, P, USB, VENDOR_IN, device_descriptor, get_descriptor_request, vendor_in
+
+UNKNOWN_DESCRIPTOR_TYPE = 0x42      # no type of chapter 9 or of any class
+UNKNOWN_VENDOR_REQUEST = 0x7F       # not in HILDA_VENDOR_REQUESTS
+CLASS_INTERFACE_IN = USB.DIR_IN | USB.TYPE_CLASS | USB.RECIP_INTERFACE     # 0xA1
+CLASS_REQUEST = 0x01                # any: the device has no class interface
+# How long the dongle stays unplugged in the long power cycle: a real unplug, seen by the host
+POWER_OFF_S = 0.5
 
 BAD_REQUESTS = [
-    dict(bmRequestType=0x80, bRequest=6, wValue=0x4200, wLength=64),     # descriptor type 0x42
-    dict(bmRequestType=0x80, bRequest=6, wValue=0x0600, wLength=10),     # device qualifier at full speed
-    dict(bmRequestType=0x80, bRequest=6, wValue=0x0309, wIndex=0x0409, wLength=255),  # no string 9
-    dict(bmRequestType=0x80, bRequest=6, wValue=0x0201, wLength=9),      # configuration index 1
-    dict(bmRequestType=0xC0, bRequest=0x7F, wLength=8),                  # unknown vendor request
-    dict(bmRequestType=0xA1, bRequest=0x01, wLength=8),                  # class request, no class
-    dict(bmRequestType=0x00, bRequest=0x09, wValue=7),                   # SET_CONFIGURATION 7
+    get_descriptor_request(UNKNOWN_DESCRIPTOR_TYPE, wLength=64),                   # descriptor type 0x42
+    get_descriptor_request(USB.DT_DEVICE_QUALIFIER, wLength=USB.DT_DEVICE_QUALIFIER_SIZE),  # at full speed
+    get_descriptor_request(USB.DT_STRING, 9, wIndex=LANGID_EN_US, wLength=255),   # no string 9
+    get_descriptor_request(USB.DT_CONFIG, 1, wLength=USB.DT_CONFIG_SIZE),         # configuration index 1
+    dict(bmRequestType=VENDOR_IN, bRequest=UNKNOWN_VENDOR_REQUEST, wLength=8),     # unknown vendor request
+    dict(bmRequestType=CLASS_INTERFACE_IN, bRequest=CLASS_REQUEST, wLength=8),     # class request, no class
+    dict(bmRequestType=USB.RT_DEVICE_OUT, bRequest=USB.REQ_SET_CONFIGURATION, wValue=7),  # SET_CONFIGURATION 7
 ]
 
 
@@ -22,75 +32,76 @@ def test_bad_requests_stall_and_service_continues(usb):
     for req in BAD_REQUESTS:
         reply = usb.raw("ctrl", **req)
         assert not reply["ok"] and reply["error"] == "stall", (req, reply)
-        assert len(device_descriptor(usb)) == 18, f"no service after {req}"
+        assert len(device_descriptor(usb)) == USB.DT_DEVICE_SIZE, f"no service after {req}"
     assert usb.call("stats")["counters"]["stalls"] - before >= len(BAD_REQUESTS)
 
 
 def test_host_timeout_with_fault_injection(usb):
     usb.call("fault_delay", ms=400)
-    reply = usb.raw("ctrl", bmRequestType=0x80, bRequest=6, wValue=0x0100, wLength=18, timeout_ms=50)
+    reply = usb.raw("ctrl", **get_descriptor_request(USB.DT_DEVICE, wLength=USB.DT_DEVICE_SIZE, timeout_ms=50))
     assert not reply["ok"] and reply["error"] == "timeout", reply
-    assert len(device_descriptor(usb)) == 18
+    assert len(device_descriptor(usb)) == USB.DT_DEVICE_SIZE
 
 
 def test_injected_stall_hits_exactly_one_request(usb):
     usb.call("fault_stall")
-    reply = usb.raw("ctrl", bmRequestType=0x80, bRequest=6, wValue=0x0100, wLength=18)
+    reply = usb.raw("ctrl", **get_descriptor_request(USB.DT_DEVICE, wLength=USB.DT_DEVICE_SIZE))
     assert not reply["ok"] and reply["error"] == "stall"
-    assert len(device_descriptor(usb)) == 18
+    assert len(device_descriptor(usb)) == USB.DT_DEVICE_SIZE
 
 
 def test_reboot_and_reenumeration(usb):
     reply = usb.call("reset", wait_ms=20000)
     assert reply["after"]["serial"] == reply["before"]["serial"]
-    assert len(device_descriptor(usb)) == 18
+    assert len(device_descriptor(usb)) == USB.DT_DEVICE_SIZE
 
 
-@pytest.mark.emu_only(reason="a pin reset timed against a transfer needs the emulator's control channel")
-def test_reset_during_a_transfer(usb, emu):
+@pytest.mark.needs("reset")
+def test_reset_during_a_transfer(usb, dut):
     usb.call("fault_delay", ms=2000)      # keeps the next request in its data stage
     result = {}
 
     def slow_request():
-        result["reply"] = usb.raw("ctrl", bmRequestType=0xC0, bRequest=P["HILDA_REQ_ECHO_READ"],
+        result["reply"] = usb.raw("ctrl", bmRequestType=VENDOR_IN, bRequest=P["HILDA_REQ_ECHO_READ"],
                                   wLength=64, timeout_ms=5000)
     t = threading.Thread(target=slow_request)
     t.start()
-    emu.request("reset")
+    dut.reset()
     t.join(15)
     assert not t.is_alive()
     reply = result["reply"]
     assert not reply["ok"] and reply["error"] in ("no_device", "io", "timeout"), reply
     usb.call("wait", wait_ms=20000)
-    assert ctrl_in(usb, 0xC0, P["HILDA_REQ_GET_VERSION"], wLength=8)[:2] == \
+    assert vendor_in(usb, "GET_VERSION", wLength=8)[:2] == \
         P["HILDA_PROTOCOL_VERSION"].to_bytes(2, "little")
 
 
-@pytest.mark.emu_only(reason="unplugging on demand needs the emulator's control channel (hw: the rig test below)")
-def test_power_cycle_reenumerates(usb, emu):
-    emu.request("power", on=False)
-    emu.request("power", on=True)
+@pytest.mark.needs("power")
+def test_power_cycle_reenumerates(usb, dut):
+    dut.power(False)
+    dut.power(True)
     usb.call("wait", wait_ms=20000)
-    assert len(device_descriptor(usb)) == 18
+    assert len(device_descriptor(usb)) == USB.DT_DEVICE_SIZE
 
 
-@pytest.mark.hw_only(reason="switches the real dongle's VBUS through the FTDI rig (docs/rig.md)")
-def test_power_cycle_through_the_rig(usb, dut):
-    if dut.rig is None:
-        pytest.skip("no FTDI rig: set HILDA_RIG_FTDI to its serial (docs/rig.md)")
-    import time
-    dut.rig.power(False)
-    time.sleep(0.5)
-    dut.rig.power(True)
+@pytest.mark.needs("power")
+def test_power_cycle_with_the_dongle_unplugged_a_while(usb, dut):
+    # VBUS off long enough for the host to see the dongle leave (on a bench:
+    # the rig's load switch), then back: the dongle enumerates again
+    dut.power(False)
+    time.sleep(POWER_OFF_S)
+    gone = usb.raw("ctrl", **get_descriptor_request(USB.DT_DEVICE, wLength=USB.DT_DEVICE_SIZE))
+    assert not gone["ok"] and gone["error"] in ("no_device", "not_found", "io"), gone
+    dut.power(True)
     usb.call("wait", wait_ms=20000)
-    assert len(device_descriptor(usb)) == 18
+    assert len(device_descriptor(usb)) == USB.DT_DEVICE_SIZE
 
 
-@pytest.mark.emu_only(reason="suspending the bus on demand needs the emulator's control channel")
-def test_suspend_and_resume(usb, emu):
+@pytest.mark.needs("suspend")
+def test_suspend_and_resume(usb, dut):
     before = usb.call("stats")["counters"]
-    emu.request("usb", state="suspend")
-    emu.request("usb", state="resume")
+    dut.suspend()
+    dut.resume()
     after = usb.call("stats")["counters"]
     assert after["suspends"] == before["suspends"] + 1, (before, after)
     assert after["resumes"] == before["resumes"] + 1, (before, after)

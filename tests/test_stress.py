@@ -3,6 +3,8 @@ variants, queued control transfers, random requests from a seed (the seed is in
 the test id, so a failure is replayed with -k)."""
 import pytest
 
+from helpers import USB, get_descriptor_request
+
 SEEDS = [1, 2, 3, 20261121]
 
 
@@ -27,4 +29,5 @@ def test_random_valid_and_invalid_requests(usb, seed):
     assert report["seed"] == seed
     assert_clean(report)
     # the device must still serve after whatever the random run did
-    assert len(usb.call("ctrl", bmRequestType=0x80, bRequest=6, wValue=0x0100, wLength=18)["data"]) == 36
+    reply = usb.call("ctrl", **get_descriptor_request(USB.DT_DEVICE, wLength=USB.DT_DEVICE_SIZE))
+    assert len(reply["data"]) == 36

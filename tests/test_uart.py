@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from helpers import P, ctrl_in, ctrl_out, pattern
+from helpers import P, pattern, vendor_in, vendor_out
 
 SIZES = [1, 64, 4096, 65536]
 BAUDS = [115200, 1000000]
@@ -86,8 +86,8 @@ def test_full_rate_uart_while_control_transfers_run(usb, uart, baud):
     deadline = time.monotonic() + 60
     while len(got) < len(data) and time.monotonic() < deadline:
         payload = pattern(256 + echoes % 512, seed=echoes)
-        ctrl_out(usb, 0x40, P["HILDA_REQ_ECHO_WRITE"], data=payload)
-        assert ctrl_in(usb, 0xC0, P["HILDA_REQ_ECHO_READ"], wLength=len(payload)) == payload
+        vendor_out(usb, "ECHO_WRITE", data=payload)
+        assert vendor_in(usb, "ECHO_READ", wLength=len(payload)) == payload
         echoes += 1
         got += bytes.fromhex(usb.call("uart_recv", count=len(data) - len(got), idle_ms=0, max_ms=0)["data"])
     writer.join()

@@ -4,34 +4,15 @@ JSON-lines requests and errors, virtual time, LEDs and GPIO, counters, pin
 reset, power off and on, quit.
 
 usage: control_channel.py HILDA_EMU FIRMWARE"""
-import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-
-class Control:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(5)
-        self.sock.connect(path)
-        self.buf = b""
-
-    def raw(self, line):
-        self.sock.sendall(line + b"\n")
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise EOFError("control channel closed")
-            self.buf += chunk
-        reply, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(reply)
-
-    def __call__(self, cmd, **args):
-        return self.raw(json.dumps(dict(cmd=cmd, **args)).encode())
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", ".."))
+from rig.control import ControlClient  # noqa: E402  (the one client of the control channel)
 
 
 def eventually(predicate, what, timeout=5.0):
@@ -50,10 +31,10 @@ def main():
         proc = subprocess.Popen([emu, "--firmware", firmware, "--uart", "none", "--control", path],
                                 stderr=subprocess.PIPE, text=True)
         try:
-            eventually(lambda: os.path.exists(path), "the control socket")
-            c = Control(path)
+            client = ControlClient.wait_for(path, wait_s=5.0, timeout=5.0, alive=lambda: proc.poll() is None)
+            c = client.ask          # the reply as it is: the refusals below are part of the test
             assert c("ping") == {"ok": True}
-            bad = c.raw(b"{not json")
+            bad = client.send_line(b"{not json")
             assert bad["ok"] is False and bad["error"], bad
             unknown = c("fly")
             assert unknown["ok"] is False and "unknown command" in unknown["error"], unknown
@@ -86,6 +67,7 @@ def main():
             assert c("quit")["ok"]
             rc = proc.wait(timeout=10)
             assert rc == 0, f"hilda-emu exited with {rc}"
+            client.close()
         finally:
             if proc.poll() is None:
                 proc.kill()

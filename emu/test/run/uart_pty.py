@@ -5,42 +5,19 @@ pseudo-terminal, opened with pyserial like a real serial port.
 usage: uart_pty.py HILDA_EMU FIRMWARE
 Checks: the boot banner arrives after a pin reset, ENQ (0x05) gets the banner back, twice, and
 the control channel reports the same pty path and no sanitizer report."""
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 import serial
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", ".."))
+from rig.control import ControlClient  # noqa: E402  (the one client of the control channel)
+
 BANNER = re.compile(rb"hilda \d+\.\d+ [0-9A-F]{16}\r\n")
-
-
-def control(path, request):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall((json.dumps(request) + "\n").encode())
-        reply = b""
-        while not reply.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return json.loads(reply)
-
-
-def wait_for(predicate, what, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    sys.exit(f"uart_pty: timed out waiting for {what}")
 
 
 def read_line(port, timeout=5.0):
@@ -58,26 +35,27 @@ def main():
         proc = subprocess.Popen([emu, "--firmware", firmware, "--uart", "pty", "--control", sock],
                                 stderr=subprocess.PIPE, text=True)
         try:
-            wait_for(lambda: os.path.exists(sock), "the control socket")
-            info = control(sock, {"cmd": "info"})
+            control = ControlClient.wait_for(sock, wait_s=10.0, timeout=5.0, alive=lambda: proc.poll() is None)
+            info = control.ask("info")
             path = info["uart0"]
             assert path.startswith("/dev/pts/"), info
             with serial.Serial(path, 115200) as port:
                 # Opening a port flushes what arrived before (pyserial, like a
                 # real port opened late): reset the dongle to see its banner.
-                assert control(sock, {"cmd": "reset"})["ok"]
+                assert control.ask("reset")["ok"]
                 banner = read_line(port)
                 assert BANNER.fullmatch(banner), banner
                 for _ in range(2):
                     port.write(b"\x05")
                     answer = read_line(port)
                     assert answer == banner, (answer, banner)
-            counters = control(sock, {"cmd": "counters"})
+            counters = control.ask("counters")
             assert counters["sanitizer_reports"] == 0, counters
             assert counters["dma_transfers"] >= 3, counters
-            assert control(sock, {"cmd": "quit"})["ok"]
+            assert control.ask("quit")["ok"]
             rc = proc.wait(timeout=10)
             assert rc == 0, f"hilda-emu exited with {rc}"
+            control.close()
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -20,7 +20,7 @@ import usb.util
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", ".."))
-from rig.vocabulary import P, USB  # noqa: E402  (the one definition, read from include/hilda)
+from rig.vocabulary import LANGID_EN_US, P, STRUCTS, USB, descriptor_value  # noqa: E402  (include/hilda)
 
 OUT, IN = P["HILDA_REQTYPE_OUT"], P["HILDA_REQTYPE_IN"]
 SERIAL = os.environ.get("HILDA_TEST_SERIAL", "1209CAFE00D0BEEF")
@@ -30,6 +30,24 @@ GET_DESCRIPTOR, GET_CONFIGURATION, SET_CONFIGURATION = (USB.REQ_GET_DESCRIPTOR, 
                                                         USB.REQ_SET_CONFIGURATION)
 GET_INTERFACE, SET_INTERFACE = USB.REQ_GET_INTERFACE, USB.REQ_SET_INTERFACE
 ENDPOINT_HALT = USB.FEATURE_ENDPOINT_HALT
+DEVICE_IN, DEVICE_OUT = USB.RT_DEVICE_IN, USB.RT_DEVICE_OUT
+INTERFACE_IN = USB.RT_INTERFACE_IN
+ENDPOINT_IN, ENDPOINT_OUT = USB.RT_ENDPOINT_IN, USB.RT_ENDPOINT_OUT
+CLASS_INTERFACE_OUT = USB.DIR_OUT | USB.TYPE_CLASS | USB.RECIP_INTERFACE
+
+# The firmware's bulk loopback endpoints and what configuration 1 declares (docs/protocol.md)
+EP0 = 0
+EP1_OUT = 1
+EP1_IN = USB.EP_DIR_IN | EP1_OUT
+BULK_PACKET = USB.FS_BULK_MAX_PACKET
+HALTED = [USB.STATUS_ENDPOINT_HALT, 0]
+PADDING_TYPE = 0xFF          # the stress variants' padding descriptor: vendor-specific type
+# Numbers this device does not know
+UNKNOWN_DESCRIPTOR_TYPE = 0x21   # HID's class descriptor: the device has no class interface
+UNKNOWN_STANDARD_REQUEST = 0x42
+UNKNOWN_VENDOR_REQUEST = 0x7F
+LANGID_DE_DE = 0x0407
+COUNTERS = STRUCTS["hilda_counters"]
 
 
 def find():
@@ -44,7 +62,7 @@ def dev():
     usb.util.dispose_resources(d)
 
 
-def status(dev, recipient=0x80, index=0):
+def status(dev, recipient=DEVICE_IN, index=0):
     return list(dev.ctrl_transfer(recipient, GET_STATUS, 0, index, 2))
 
 
@@ -57,15 +75,15 @@ def stalls(dev, *args, **kw):
 
 
 def get_descriptor(dev, dtype, index, length, lang=0):
-    return bytes(dev.ctrl_transfer(0x80, GET_DESCRIPTOR, dtype << 8 | index, lang, length))
+    return bytes(dev.ctrl_transfer(DEVICE_IN, GET_DESCRIPTOR, descriptor_value(dtype, index), lang, length))
 
 
 # ---- identity and descriptors ----
 
 def test_device_descriptor(dev):
-    assert dev.idVendor == 0x1209 and dev.idProduct == 0x0001
-    assert dev.bcdUSB == 0x0201
-    assert dev.bMaxPacketSize0 == 64
+    assert dev.idVendor == P["HILDA_USB_VID"] and dev.idProduct == P["HILDA_USB_PID"]
+    assert dev.bcdUSB == 0x0201                      # 2.01: the device has a BOS
+    assert dev.bMaxPacketSize0 == USB.FS_EP0_MAX_PACKET
     assert dev.bNumConfigurations == 1
     assert dev.manufacturer == "hilda"
     assert dev.product == "hilda nRF52840 test dongle"
@@ -76,34 +94,38 @@ def test_configuration_and_endpoints(dev):
     cfg = dev.get_active_configuration()
     assert cfg.bConfigurationValue == 1 and cfg.wTotalLength == 32
     intf = cfg[(0, 0)]
-    assert intf.bInterfaceClass == 0xFF
+    assert intf.bInterfaceClass == USB.CLASS_VENDOR_SPEC
     eps = sorted((e.bEndpointAddress, usb.util.endpoint_type(e.bmAttributes), e.wMaxPacketSize) for e in intf)
-    assert eps == [(0x01, usb.util.ENDPOINT_TYPE_BULK, 64), (0x81, usb.util.ENDPOINT_TYPE_BULK, 64)]
+    bulk = usb.util.ENDPOINT_TYPE_BULK
+    assert eps == [(EP1_OUT, bulk, BULK_PACKET), (EP1_IN, bulk, BULK_PACKET)]
     assert usb.util.get_string(dev, 4) == "hilda vendor loopback"
 
 
 @pytest.mark.parametrize("length, expect", [(8, 8), (18, 18), (64, 18), (255, 18), (4096, 18)])
 def test_device_descriptor_lengths(dev, length, expect):
-    d = get_descriptor(dev, 1, 0, length)
-    assert len(d) == expect and d[0] == 18 and d[1] == 1
+    d = get_descriptor(dev, USB.DT_DEVICE, 0, length)
+    assert len(d) == expect and d[0] == USB.DT_DEVICE_SIZE and d[1] == USB.DT_DEVICE
 
 
 @pytest.mark.parametrize("length, expect", [(9, 9), (31, 31), (32, 32), (33, 32), (255, 32)])
 def test_configuration_descriptor_lengths(dev, length, expect):
-    d = get_descriptor(dev, 2, 0, length)
-    assert len(d) == expect and d[:4] == bytes([9, 2, 32, 0])
+    d = get_descriptor(dev, USB.DT_CONFIG, 0, length)
+    assert len(d) == expect and d[:4] == bytes([USB.DT_CONFIG_SIZE, USB.DT_CONFIG, 32, 0])
 
 
 def test_string_descriptors(dev):
-    assert get_descriptor(dev, 3, 0, 255) == bytes([4, 3, 0x09, 0x04])
-    assert get_descriptor(dev, 3, 0, 2) == bytes([4, 3])
-    s = get_descriptor(dev, 3, 1, 255, 0x0409)
+    langids = bytes([4, USB.DT_STRING]) + LANGID_EN_US.to_bytes(2, "little")
+    assert get_descriptor(dev, USB.DT_STRING, 0, 255) == langids
+    assert get_descriptor(dev, USB.DT_STRING, 0, 2) == langids[:2]
+    s = get_descriptor(dev, USB.DT_STRING, 1, 255, LANGID_EN_US)
     assert s[0] == len(s) == 12 and s[2:].decode("utf-16-le") == "hilda"
-    assert len(get_descriptor(dev, 3, 2, 7, 0x0409)) == 7
+    assert len(get_descriptor(dev, USB.DT_STRING, 2, 7, LANGID_EN_US)) == 7
 
 
 def test_bos(dev):
-    assert get_descriptor(dev, 15, 0, 255) == bytes([5, 15, 12, 0, 1, 7, 16, 2, 0, 0, 0, 0])
+    usb20_extension = bytes([7, USB.DT_DEVICE_CAPABILITY, USB.CAP_USB20_EXT, 0, 0, 0, 0])
+    bos = bytes([USB.DT_BOS_SIZE, USB.DT_BOS, 12, 0, 1]) + usb20_extension
+    assert get_descriptor(dev, USB.DT_BOS, 0, 255) == bos
 
 
 # Stress variants: served like GET_DESCRIPTOR; a reply shorter than wLength
@@ -121,20 +143,20 @@ def test_variants(dev, variant, length, expect):
     if variant in (0, 1) and expect >= 33:
         total = 64 if variant == 0 else 128
         assert d[2] | d[3] << 8 == total
-        assert d[32] == total - 32 and d[33] == 0xFF and d[34:expect] == bytes(range(expect - 34))
+        assert d[32] == total - 32 and d[33] == PADDING_TYPE and d[34:expect] == bytes(range(expect - 34))
     if variant in (2, 3, 4) and expect >= 2:
-        assert d[0] == (254, 255, 64)[variant - 2] and d[1] == 3
+        assert d[0] == (254, 255, 64)[variant - 2] and d[1] == USB.DT_STRING
         assert d[2:8] == "ABC".encode("utf-16-le")[:min(6, expect - 2)]
 
 
 # ---- chapter 9 ----
 
 def test_get_status(dev):
-    assert status(dev, 0x80) == [0, 0]
-    assert status(dev, 0x81, 0) == [0, 0]
-    assert status(dev, 0x82, 0x00) == [0, 0]
-    assert status(dev, 0x82, 0x81) == [0, 0]
-    assert status(dev, 0x82, 0x01) == [0, 0]
+    assert status(dev, DEVICE_IN) == [0, 0]
+    assert status(dev, INTERFACE_IN, 0) == [0, 0]
+    assert status(dev, ENDPOINT_IN, EP0) == [0, 0]
+    assert status(dev, ENDPOINT_IN, EP1_IN) == [0, 0]
+    assert status(dev, ENDPOINT_IN, EP1_OUT) == [0, 0]
 
 
 def test_configuration_requests(dev):
@@ -142,57 +164,59 @@ def test_configuration_requests(dev):
     # release it before SET_CONFIGURATION, as a program must on Linux
     usb.util.claim_interface(dev, 0)
     usb.util.release_interface(dev, 0)
-    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]
+    assert list(dev.ctrl_transfer(DEVICE_IN, GET_CONFIGURATION, 0, 0, 1)) == [1]
     dev.set_configuration(1)
     assert dev.get_active_configuration().bConfigurationValue == 1
-    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]
-    assert list(dev.ctrl_transfer(0x81, GET_INTERFACE, 0, 0, 1)) == [0]
+    assert list(dev.ctrl_transfer(DEVICE_IN, GET_CONFIGURATION, 0, 0, 1)) == [1]
+    assert list(dev.ctrl_transfer(INTERFACE_IN, GET_INTERFACE, 0, 0, 1)) == [0]
     dev.set_interface_altsetting(0, 0)
-    assert list(dev.ctrl_transfer(0x81, GET_INTERFACE, 0, 0, 1)) == [0]
+    assert list(dev.ctrl_transfer(INTERFACE_IN, GET_INTERFACE, 0, 0, 1)) == [0]
     usb.util.release_interface(dev, 0)
 
 
 def test_unconfigure_and_configure(dev):
-    dev.ctrl_transfer(0x00, SET_CONFIGURATION, 0, 0, 0)
-    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [0]
+    dev.ctrl_transfer(DEVICE_OUT, SET_CONFIGURATION, 0, 0, 0)
+    assert list(dev.ctrl_transfer(DEVICE_IN, GET_CONFIGURATION, 0, 0, 1)) == [0]
     # the host now sees no bulk endpoints: Linux refuses transfers to them
     with pytest.raises(usb.core.USBError):
-        dev.write(0x01, b"x", timeout=200)
-    dev.ctrl_transfer(0x00, SET_CONFIGURATION, 1, 0, 0)
-    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]
+        dev.write(EP1_OUT, b"x", timeout=200)
+    dev.ctrl_transfer(DEVICE_OUT, SET_CONFIGURATION, 1, 0, 0)
+    assert list(dev.ctrl_transfer(DEVICE_IN, GET_CONFIGURATION, 0, 0, 1)) == [1]
 
 
 def test_stalls_and_recovery(dev):
-    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0600, 0, 10)       # DEVICE_QUALIFIER: full speed only
-    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0700, 0, 9)        # OTHER_SPEED_CONFIGURATION
-    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0201, 0, 9)        # configuration index 1
-    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0305, 0x0409, 255)  # string index 5
-    stalls(dev, 0x80, GET_DESCRIPTOR, 0x0301, 0x0407, 255)  # another LANGID
-    stalls(dev, 0x80, GET_DESCRIPTOR, 0x2100, 0, 9)        # unknown type
-    stalls(dev, 0x80, 0x42, 0, 0, 1)                       # unknown standard request
-    stalls(dev, IN, 0x7F, 0, 0, 1)                         # unknown vendor request
-    stalls(dev, 0x21, 0x00, 0, 0, 0)                       # class request
+    def get_desc(dtype, index=0, lang=0, length=9):
+        return (DEVICE_IN, GET_DESCRIPTOR, descriptor_value(dtype, index), lang, length)
+    stalls(dev, *get_desc(USB.DT_DEVICE_QUALIFIER, length=USB.DT_DEVICE_QUALIFIER_SIZE))      # full speed only
+    stalls(dev, *get_desc(USB.DT_OTHER_SPEED_CONFIG))
+    stalls(dev, *get_desc(USB.DT_CONFIG, 1))                        # configuration index 1
+    stalls(dev, *get_desc(USB.DT_STRING, 5, LANGID_EN_US, 255))     # string index 5
+    stalls(dev, *get_desc(USB.DT_STRING, 1, LANGID_DE_DE, 255))     # another LANGID
+    stalls(dev, *get_desc(UNKNOWN_DESCRIPTOR_TYPE))                 # unknown type
+    stalls(dev, DEVICE_IN, UNKNOWN_STANDARD_REQUEST, 0, 0, 1)
+    stalls(dev, IN, UNKNOWN_VENDOR_REQUEST, 0, 0, 1)
+    stalls(dev, CLASS_INTERFACE_OUT, 0, 0, 0, 0)                    # class request
     dev.ctrl_transfer(OUT, P["HILDA_REQ_FAULT_STALL"], 0, 0, 0)
-    stalls(dev, 0x80, GET_STATUS, 0, 0, 2)                 # the armed fault stalls any request
+    stalls(dev, DEVICE_IN, GET_STATUS, 0, 0, 2)                     # the armed fault stalls any request
 
 
-@pytest.mark.parametrize("ep", [0x81, 0x01])
+@pytest.mark.parametrize("ep", [EP1_IN, EP1_OUT])
 def test_endpoint_halt(dev, ep):
     usb.util.claim_interface(dev, 0)
-    dev.ctrl_transfer(0x02, SET_FEATURE, ENDPOINT_HALT, ep, 0)
-    assert status(dev, 0x82, ep) == [1, 0]
+    dev.ctrl_transfer(ENDPOINT_OUT, SET_FEATURE, ENDPOINT_HALT, ep, 0)
+    assert status(dev, ENDPOINT_IN, ep) == HALTED
     with pytest.raises(usb.core.USBError) as e:
-        if ep & 0x80:
-            dev.read(ep, 64, timeout=500)
+        if ep & USB.EP_DIR_IN:
+            dev.read(ep, BULK_PACKET, timeout=500)
         else:
             dev.write(ep, b"halted", timeout=500)
     assert e.value.errno == errno.EPIPE
     dev.clear_halt(ep)                      # CLEAR_FEATURE(ENDPOINT_HALT) through USBDEVFS_CLEAR_HALT
-    assert status(dev, 0x82, ep) == [0, 0]
+    assert status(dev, ENDPOINT_IN, ep) == [0, 0]
     # and through a plain control request
-    dev.ctrl_transfer(0x02, SET_FEATURE, ENDPOINT_HALT, ep, 0)
-    dev.ctrl_transfer(0x02, CLEAR_FEATURE, ENDPOINT_HALT, ep, 0)
-    assert status(dev, 0x82, ep) == [0, 0]
+    dev.ctrl_transfer(ENDPOINT_OUT, SET_FEATURE, ENDPOINT_HALT, ep, 0)
+    dev.ctrl_transfer(ENDPOINT_OUT, CLEAR_FEATURE, ENDPOINT_HALT, ep, 0)
+    assert status(dev, ENDPOINT_IN, ep) == [0, 0]
     usb.util.release_interface(dev, 0)
 
 
@@ -203,8 +227,8 @@ def test_bulk_loopback(dev, size):
     # the firmware loops back one packet at a time (see firmware/src/usbd.c)
     data = bytes((i * 7 + size) & 0xFF for i in range(size))
     for _ in range(3):
-        assert dev.write(0x01, data, timeout=1000) == size
-        assert bytes(dev.read(0x81, 64, timeout=1000)) == data
+        assert dev.write(EP1_OUT, data, timeout=1000) == size
+        assert bytes(dev.read(EP1_IN, BULK_PACKET, timeout=1000)) == data
 
 
 @pytest.mark.parametrize("size", [65, 100, 128, 200])
@@ -212,20 +236,20 @@ def test_bulk_loopback_multi_packet(dev, size):
     # a write of several packets: each next OUT packet waits in the endpoint
     # buffer (NAKing the host) until the previous one went back on EP1 IN
     data = bytes((i * 5 + size) & 0xFF for i in range(size))
-    assert dev.write(0x01, data[:128], timeout=1000) == min(size, 128)
+    assert dev.write(EP1_OUT, data[:128], timeout=1000) == min(size, 128)
     got = b""
     while len(got) < min(size, 128):
-        got += bytes(dev.read(0x81, 64, timeout=1000))
+        got += bytes(dev.read(EP1_IN, BULK_PACKET, timeout=1000))
     if size > 128:
-        assert dev.write(0x01, data[128:], timeout=1000) == size - 128
+        assert dev.write(EP1_OUT, data[128:], timeout=1000) == size - 128
         while len(got) < size:
-            got += bytes(dev.read(0x81, 64, timeout=1000))
+            got += bytes(dev.read(EP1_IN, BULK_PACKET, timeout=1000))
     assert got == data
 
 
 def test_bulk_zero_length_packet(dev):
-    assert dev.write(0x01, b"", timeout=1000) == 0
-    assert len(dev.read(0x81, 64, timeout=1000)) == 0
+    assert dev.write(EP1_OUT, b"", timeout=1000) == 0
+    assert len(dev.read(EP1_IN, BULK_PACKET, timeout=1000)) == 0
 
 
 ECHO_SIZES = sorted(set(range(0, 301)) | {511, 512, 513, 1023, 1024, 1025, 2047, 2048, 2049, 4095, 4096})
@@ -248,12 +272,13 @@ def test_vendor_echo_short_reads(dev, stored, asked):
 
 
 def test_version_and_counters(dev):
-    v = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_VERSION"], 0, 0, 8))
-    assert v[0] | v[1] << 8 == P["HILDA_PROTOCOL_VERSION"]
+    version = STRUCTS["hilda_version"]
+    v = version.unpack(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_VERSION"], 0, 0, version.size))
+    assert v["protocol"] == P["HILDA_PROTOCOL_VERSION"]
     dev.ctrl_transfer(OUT, P["HILDA_REQ_RESET_COUNTERS"], 0, 0, 0)
-    c = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_COUNTERS"], 0, 0, 64))
-    assert c[0:4] == bytes([1, 0, 0, 0])                  # setups: this request
-    assert c[60:64] == (64000000).to_bytes(4, "little")   # core_hz
+    c = COUNTERS.unpack(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_COUNTERS"], 0, 0, COUNTERS.size))
+    assert c["setups"] == 1                               # this request
+    assert c["core_hz"] == 64000000
 
 
 # ---- timing, reset, disconnect ----
@@ -262,7 +287,7 @@ def test_timeout_then_recovery(dev):
     dev.ctrl_transfer(OUT, P["HILDA_REQ_FAULT_DELAY"], 200, 0, 0)
     t0 = time.monotonic()
     with pytest.raises(usb.core.USBTimeoutError):
-        dev.ctrl_transfer(0x80, GET_STATUS, 0, 0, 2, timeout=50)
+        dev.ctrl_transfer(DEVICE_IN, GET_STATUS, 0, 0, 2, timeout=50)
     assert time.monotonic() - t0 < 1.0
     assert status(dev) == [0, 0]
     # a delay shorter than the timeout is just a slow answer
@@ -275,13 +300,13 @@ def test_reset_keeps_the_device_number(dev):
     dev.ctrl_transfer(OUT, P["HILDA_REQ_RESET_COUNTERS"], 0, 0, 0)
     dev.reset()
     assert status(dev) == [0, 0]
-    c = bytes(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_COUNTERS"], 0, 0, 64))
-    assert c[8:12] == bytes([1, 0, 0, 0])                 # bus_resets: the reset reached the firmware
+    c = COUNTERS.unpack(dev.ctrl_transfer(IN, P["HILDA_REQ_GET_COUNTERS"], 0, 0, COUNTERS.size))
+    assert c["bus_resets"] == 1                           # the reset reached the firmware
     again = find()
     assert again is not None and again.address == address
-    assert list(dev.ctrl_transfer(0x80, GET_CONFIGURATION, 0, 0, 1)) == [1]   # configuration restored
-    assert dev.write(0x01, b"after reset", timeout=1000) == 11
-    assert bytes(dev.read(0x81, 64, timeout=1000)) == b"after reset"
+    assert list(dev.ctrl_transfer(DEVICE_IN, GET_CONFIGURATION, 0, 0, 1)) == [1]   # configuration restored
+    assert dev.write(EP1_OUT, b"after reset", timeout=1000) == 11
+    assert bytes(dev.read(EP1_IN, BULK_PACKET, timeout=1000)) == b"after reset"
     usb.util.release_interface(dev, 0)
 
 
@@ -298,7 +323,7 @@ def test_reboot_is_a_new_device(dev):
     assert new is not None and new.address != old, "the rebooted dongle did not come back"
     # the old handle is dead: ENODEV, as after an unplug
     with pytest.raises(usb.core.USBError) as e:
-        dev.ctrl_transfer(0x80, GET_STATUS, 0, 0, 2)
+        dev.ctrl_transfer(DEVICE_IN, GET_STATUS, 0, 0, 2)
     assert e.value.errno in (errno.ENODEV, errno.EIO), e.value
     assert status(new) == [0, 0]
     assert new.serial_number == SERIAL

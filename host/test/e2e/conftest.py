@@ -5,11 +5,14 @@ LD_PRELOAD, HILDA_EMU_CONTROL and HILDA_EMU_UART; HILDA_BIN names the hilda
 binary under test (the plain or the sanitizer build)."""
 import json
 import os
-import socket
 import subprocess
+import sys
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+from rig.control import ControlClient  # noqa: E402  (the one client of the emulator's control channel)
 
 TIMEOUT_S = 120
 
@@ -83,31 +86,12 @@ def dongle_back(request):
     assert r.rc == 0 and any(d["mode"] == "application" for d in r.json["devices"]), r
 
 
-class Control:
-    """The emulator's control channel (docs/emulator.md): power, reset, ..."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __call__(self, cmd, **args):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(self.path)
-            s.sendall((json.dumps(dict(cmd=cmd, **args)) + "\n").encode())
-            buf = b""
-            while b"\n" not in buf:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                buf += chunk
-        reply = json.loads(buf.split(b"\n", 1)[0])
-        assert reply.get("ok"), reply
-        return reply
-
-
 @pytest.fixture
 def control():
-    return Control(os.environ["HILDA_EMU_CONTROL"])
+    """The emulator's control channel (docs/emulator.md): control("power", on=False)
+    returns the reply; a refusal raises rig.control.ControlError."""
+    with ControlClient(os.environ["HILDA_EMU_CONTROL"]) as client:
+        yield client
 
 
 @pytest.fixture
