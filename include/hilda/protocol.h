@@ -78,6 +78,17 @@ struct hilda_version {
     uint32_t git_hash;        /* first 8 hex digits of the build's commit, 0 if unknown */
 };
 
+/* The image-info block: the firmware keeps one in flash, word aligned, so
+ * that a host reads from an image file, before flashing it, the version the
+ * firmware will report (`hilda flash` checks the git hash afterwards). */
+#define HILDA_IMAGE_INFO_MAGIC0    0x41444C48u   /* "HLDA" in memory order */
+#define HILDA_IMAGE_INFO_MAGIC1    0x4F464E49u   /* "INFO" */
+
+struct hilda_image_info {
+    uint32_t magic[2];        /* HILDA_IMAGE_INFO_MAGIC0, HILDA_IMAGE_INFO_MAGIC1 */
+    struct hilda_version version;
+};
+
 struct hilda_uart_status {
     uint32_t baud;
     uint32_t tx_free;         /* bytes HILDA_REQ_UART_WRITE may queue now */
@@ -108,6 +119,7 @@ struct hilda_counters {
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct hilda_version) == 8, "wire size");
 _Static_assert(sizeof(struct hilda_uart_status) == 16, "wire size");
+_Static_assert(sizeof(struct hilda_image_info) == 16, "image layout");
 _Static_assert(sizeof(struct hilda_counters) == 64, "wire size");
 #endif
 
