@@ -90,10 +90,20 @@
 #define TIMER_PRESCALER        0x510u
 #define TIMER_CC(n)            (0x540u + 4u * (n))
 
+/* NVMC (base §1.2; offsets from the nRF52840 PS NVMC chapter): CONFIG 1 =
+ * write enable, 2 = erase enable, 0 = read only; READY reads 1 when idle */
+#define NVMC_READY        0x400u
+#define NVMC_CONFIG       0x504u
+#define NVMC_CONFIG_REN   0u
+#define NVMC_CONFIG_WEN   1u
+#define NVMC_CONFIG_EEN   2u
+#define NVMC_ERASEPAGE    0x508u
+
 /* §1.1 / §8 point 8: FICR words */
 #define FICR_DEVICEID0    0x060u
 #define FICR_DEVICEID1    0x064u
 #define FICR_INFO_PART    0x100u
+#define FICR_INFO_VARIANT 0x104u
 #define FICR_ERRATA_PART  0x130u  /* undocumented: read by errata checks */
 #define FICR_ERRATA_REV   0x134u
 
@@ -215,6 +225,10 @@
 #define SCS_NVIC_ICPR(n)   (0xE000E280u + 4u * (n))
 #define SCS_NVIC_IPR(n)    (0xE000E400u + (n))      /* byte per IRQ */
 #define SCS_VTOR           0xE000ED08u
+#define SCS_SYST_CSR       0xE000E010u   /* SysTick control */
+#define SCS_ICSR           0xE000ED04u
+#define SCS_ICSR_PENDSTCLR (1u << 25)
+#define SCS_ICSR_PENDSVCLR (1u << 27)
 #define SCS_AIRCR          0xE000ED0Cu
 #define SCS_AIRCR_SYSRESETREQ (0x05FA0000u | (1u << 2))
 #define SCS_SCR            0xE000ED10u

@@ -90,6 +90,18 @@ bool board_button_pressed(void)
     return !(NRF_REG(BUTTON_PORT, GPIO_IN) & (1u << BUTTON_PIN));
 }
 
+/* The pull-up charges the pin within microseconds; 1000 loop turns are
+ * tens of them at 64 MHz. */
+bool board_button_sample(void)
+{
+    NRF_REG(BUTTON_PORT, GPIO_PIN_CNF(BUTTON_PIN)) = GPIO_PIN_CNF_PULLUP;
+    for (volatile unsigned i = 0; i < 1000; i++)
+        ;
+    bool pressed = board_button_pressed();
+    NRF_REG(BUTTON_PORT, GPIO_PIN_CNF(BUTTON_PIN)) = GPIO_PIN_CNF_INPUT_DISC;
+    return pressed;
+}
+
 uint32_t board_cycles(void)
 {
     return NRF_REG(0, DWT_CYCCNT);

@@ -13,6 +13,9 @@ enum board_led {
     LED_FAULT,        /* LD2 red, P0.08: a fault handler ran */
 };
 
+/* The bootloader blinks LD2 red in DFU mode (the factory one breathes it). */
+#define LED_DFU LED_FAULT
+
 /* UARTE0 pins on the dongle's castellated edge (§6.1, the ones Zephyr's board
  * file uses): TX P0.20, RX P0.24; no flow control. */
 #define BOARD_UART_TX_PIN 20u
@@ -22,6 +25,9 @@ void board_init(void);
 void board_led(enum board_led led, bool on);
 void board_led_toggle(enum board_led led);
 bool board_button_pressed(void);
+/* SW1 before board_init (the bootloader's boot decision): pull-up on, one
+ * sample once it settled, and the pin back to its reset state. */
+bool board_button_sample(void);
 uint32_t board_cycles(void);           /* DWT CYCCNT, 64 MHz */
 void board_device_id(uint8_t id[8]);   /* FICR DEVICEID0, DEVICEID1, little-endian */
 void board_nvic_enable(unsigned irq);

@@ -8,7 +8,10 @@
 #include "nrf52840.h"
 #include "timer.h"
 #include "uarte.h"
+#include "usb_descriptors.h"
 #include "usb_device.h"
+#include "usb_loopback.h"
+#include "usb_vendor.h"
 #include "usbd.h"
 
 /* 10 ms: the status stage of the request that asked for the reboot must
@@ -45,6 +48,9 @@ static const struct usb_device_hw device_hw = {
     .set_halt = usbd_set_halt,
     .halted = usbd_halted,
     .set_configured = usbd_set_configured,
+};
+
+static const struct usb_vendor_hw vendor_hw = {
     .uart_write = uarte_write,
     .uart_read = uarte_read,
     .uart_set_baud = uarte_set_baud,
@@ -95,9 +101,16 @@ int main(void)
 
     uint8_t id[8];
     board_device_id(id);
-    usb_device_init(&device_hw, id);
+    usb_descriptors_init(id);
+    usb_vendor_init(&vendor_hw);
+    usb_device_init(&device_hw, &usb_vendor_function);
     console_init(id);
-    usbd_init();
+    const struct usbd_endpoints loopback = {
+        .in_mask = 1u << (USB_DESC_EP_BULK_IN & USB_EP_NUM_MASK),
+        .out_mask = 1u << USB_DESC_EP_BULK_OUT,
+        .event = usb_loopback_event,
+    };
+    usbd_init(&loopback);
     poll_button();
 
     for (;;) {

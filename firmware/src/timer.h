@@ -10,7 +10,9 @@ enum timer_slot {
     TIMER_SLOT_UART_IDLE,   /* UARTE RX line-idle flush */
     TIMER_SLOT_REBOOT,      /* reboot after the status stage went out */
     TIMER_SLOT_BUTTON,      /* SW1 debounce polling */
-    TIMER_SLOT_COUNT        /* TIMER0 has 4 compare channels: at most 4 slots */
+    TIMER_SLOT_COUNT,       /* TIMER0 has 4 compare channels: at most 4 slots */
+    /* the bootloader has no UART: its DFU-mode LED blinks on that slot */
+    TIMER_SLOT_LED = TIMER_SLOT_UART_IDLE,
 };
 
 void timer_init(void);

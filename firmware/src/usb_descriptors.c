@@ -51,7 +51,7 @@ static const uint8_t bos_desc[BOS_TOTAL] = {
 static const uint8_t langid_desc[4] = { 4, USB_DT_STRING, LO(USB_DESC_LANGID), HI(USB_DESC_LANGID) };
 
 /* Filled by usb_descriptors_init; a RAM copy because it depends on the chip. */
-static char serial[16];
+static char serial[USB_DESC_SERIAL_LEN];
 
 struct ascii { const char *text; uint8_t len; };
 #define ASCII(s) { s, sizeof s - 1 }
@@ -113,15 +113,28 @@ static void put_config_padded(struct sink *s, uint8_t total)
  * most significant digit first: the form Nordic's bootloader reports, so the
  * dongle shows the same serial in both modes. device_id is little-endian, so
  * the most significant byte is device_id[7]. */
-void usb_descriptors_init(const uint8_t device_id[8])
+void usb_descriptors_serial(const uint8_t device_id[8], char out[USB_DESC_SERIAL_LEN])
 {
     static const char hex[16] = "0123456789ABCDEF";
 
     for (unsigned i = 0; i < 8; i++) {
         uint8_t b = device_id[7 - i];
-        serial[2 * i] = hex[b >> 4];
-        serial[2 * i + 1] = hex[b & 0x0F];
+        out[2 * i] = hex[b >> 4];
+        out[2 * i + 1] = hex[b & 0x0F];
     }
+}
+
+void usb_descriptors_init(const uint8_t device_id[8])
+{
+    usb_descriptors_serial(device_id, serial);
+}
+
+int usb_string_copy(const char *ascii, uint8_t len, uint8_t *buf, uint16_t max)
+{
+    struct sink s = { buf, max, 0 };
+
+    put_string(&s, ascii, (uint8_t)(2 + 2 * len));
+    return s.len;
 }
 
 int usb_descriptor_copy(uint8_t type, uint8_t index, uint8_t *buf, uint16_t max)

@@ -1,16 +1,16 @@
-/* Chapter 9 of USB 2.0 for one configuration with one interface: the state
- * rules of reference §7.4, the request layouts of §7.1. A request this module
- * does not fully understand is a Request Error (STALL): fields the spec fixes
- * (wValue, wIndex, wLength of 0) are checked, not assumed. */
+/* Chapter 9 of USB 2.0 for one configuration, with the interfaces and
+ * endpoints the function declares: the state rules of reference §7.4, the
+ * request layouts of §7.1. A request this module does not fully understand
+ * is a Request Error (STALL): fields the spec fixes (wValue, wIndex, wLength
+ * of 0) are checked, not assumed. */
 #include "usb_device.h"
 
 #include <string.h>
 
 #include "counters.h"
-#include "usb_descriptors.h"
-#include "usb_vendor.h"
 
 static const struct usb_device_hw *hw;
+static const struct usb_function *fn;
 static enum usb_state state;
 static uint8_t configuration;
 /* The last SETUP asked for an OUT data stage: only then may data arrive. */
@@ -43,21 +43,41 @@ static bool is_ep0(uint16_t wIndex)
     return wIndex == 0x00 || wIndex == 0x80;
 }
 
-/* The bulk endpoints exist only in the Configured state (§7.4). */
-static bool is_bulk_ep(uint16_t wIndex)
+/* The function's endpoints exist only in the Configured state (§7.4). */
+static bool is_function_ep(uint16_t wIndex)
 {
-    return configured() && (wIndex == USB_DESC_EP_BULK_IN || wIndex == USB_DESC_EP_BULK_OUT);
+    if (!configured())
+        return false;
+    for (unsigned i = 0; i < fn->endpoint_count; i++) {
+        if (fn->endpoints[i].addr == wIndex)
+            return true;
+    }
+    return false;
 }
 
-/* SET_CONFIGURATION and SET_INTERFACE clear halts and reset toggles to DATA0
- * even when nothing changes (§7.4). */
-static void reset_bulk_endpoints(void)
+static bool is_interface(uint16_t wIndex)
 {
-    hw->set_halt(USB_DESC_EP_BULK_IN, false);
-    hw->set_halt(USB_DESC_EP_BULK_OUT, false);
+    return wIndex < fn->interfaces;
 }
 
-/* Device: not self-powered, remote wakeup not enabled. Interface: always 0. */
+/* SET_CONFIGURATION (all interfaces) and SET_INTERFACE (one) clear halts and
+ * reset toggles to DATA0 even when nothing changes (§7.4). */
+static void reset_endpoints(int interface)
+{
+    for (unsigned i = 0; i < fn->endpoint_count; i++) {
+        if (interface < 0 || fn->endpoints[i].interface == interface)
+            hw->set_halt(fn->endpoints[i].addr, false);
+    }
+}
+
+static void set_configured(bool on)
+{
+    hw->set_configured(on);
+    if (fn->configured)
+        fn->configured(on);
+}
+
+/* Device: not self-powered, remote wakeup not enabled. Interface status: always 0. */
 static struct usb_reply get_status(const struct usb_setup *s, uint8_t *buf)
 {
     uint8_t st[2] = { 0, 0 };
@@ -70,11 +90,11 @@ static struct usb_reply get_status(const struct usb_setup *s, uint8_t *buf)
             return stall();
         break;
     case USB_RT_INTERFACE_IN:
-        if (!configured() || s->wIndex != USB_DESC_INTERFACE)
+        if (!configured() || !is_interface(s->wIndex))
             return stall();
         break;
     case USB_RT_ENDPOINT_IN:
-        if (is_bulk_ep(s->wIndex))
+        if (is_function_ep(s->wIndex))
             st[0] = hw->halted((uint8_t)s->wIndex) ? 1 : 0;
         else if (!is_ep0(s->wIndex))
             return stall();
@@ -93,7 +113,7 @@ static struct usb_reply feature(const struct usb_setup *s, bool set)
 {
     if (s->bmRequestType != USB_RT_ENDPOINT_OUT || s->wValue != USB_FEATURE_ENDPOINT_HALT || s->wLength != 0)
         return stall();
-    if (is_bulk_ep(s->wIndex)) {
+    if (is_function_ep(s->wIndex)) {
         hw->set_halt((uint8_t)s->wIndex, set);
         return status();
     }
@@ -110,7 +130,7 @@ static struct usb_reply set_address(const struct usb_setup *s)
         return stall();
     if (configured()) {
         configuration = 0;
-        hw->set_configured(false);
+        set_configured(false);
     }
     state = s->wValue ? USB_STATE_ADDRESS : USB_STATE_DEFAULT;
     return reply(USB_STAGE_HW_STATUS, 0);
@@ -125,9 +145,9 @@ static struct usb_reply get_descriptor(const struct usb_setup *s, uint8_t *buf)
 
     if (s->bmRequestType != USB_RT_DEVICE_IN)
         return stall();
-    if (type == USB_DT_STRING && index != 0 && s->wIndex != 0 && s->wIndex != USB_DESC_LANGID)
+    if (type == USB_DT_STRING && index != 0 && s->wIndex != 0 && s->wIndex != fn->langid)
         return stall();
-    n = usb_descriptor_copy(type, index, buf, s->wLength);
+    n = fn->descriptor(type, index, buf, s->wLength);
     return n < 0 ? stall() : reply(USB_STAGE_DATA_IN, (uint16_t)n);
 }
 
@@ -140,12 +160,12 @@ static struct usb_reply get_configuration(const struct usb_setup *s, uint8_t *bu
 
 static struct usb_reply set_configuration(const struct usb_setup *s)
 {
-    if (s->bmRequestType != USB_RT_DEVICE_OUT || s->wValue > USB_DESC_CONFIG_VALUE || s->wIndex != 0 ||
-        s->wLength != 0 || state == USB_STATE_DEFAULT)
+    if (s->bmRequestType != USB_RT_DEVICE_OUT || (s->wValue != 0 && s->wValue != fn->config_value) ||
+        s->wIndex != 0 || s->wLength != 0 || state == USB_STATE_DEFAULT)
         return stall();
     configuration = (uint8_t)s->wValue;
-    hw->set_configured(configuration != 0);
-    reset_bulk_endpoints();
+    set_configured(configuration != 0);
+    reset_endpoints(-1);
     state = configuration ? USB_STATE_CONFIGURED : USB_STATE_ADDRESS;
     return status();
 }
@@ -154,7 +174,7 @@ static struct usb_reply get_interface(const struct usb_setup *s, uint8_t *buf)
 {
     static const uint8_t alternate = 0;
 
-    if (s->bmRequestType != USB_RT_INTERFACE_IN || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
+    if (s->bmRequestType != USB_RT_INTERFACE_IN || s->wValue != 0 || !is_interface(s->wIndex) ||
         !configured())
         return stall();
     return data_in(buf, s->wLength, &alternate, 1);
@@ -162,10 +182,10 @@ static struct usb_reply get_interface(const struct usb_setup *s, uint8_t *buf)
 
 static struct usb_reply set_interface(const struct usb_setup *s)
 {
-    if (s->bmRequestType != USB_RT_INTERFACE_OUT || s->wValue != 0 || s->wIndex != USB_DESC_INTERFACE ||
+    if (s->bmRequestType != USB_RT_INTERFACE_OUT || s->wValue != 0 || !is_interface(s->wIndex) ||
         s->wLength != 0 || !configured())
         return stall();
-    reset_bulk_endpoints();
+    reset_endpoints(s->wIndex);
     return status();
 }
 
@@ -214,21 +234,27 @@ static struct usb_reply finish(const struct usb_setup *s, struct usb_reply r)
     return r;
 }
 
-void usb_device_init(const struct usb_device_hw *device_hw, const uint8_t device_id[8])
+void usb_device_init(const struct usb_device_hw *device_hw, const struct usb_function *function)
 {
     hw = device_hw;
+    fn = function;
     state = USB_STATE_DEFAULT;
     configuration = 0;
     out_pending = false;
-    usb_descriptors_init(device_id);
-    usb_vendor_init(device_hw);
 }
 
-/* Class requests have no class interface to go to. The fault is taken before
- * anything else so that it is spent on this request whatever happens to it. */
+static struct usb_fault take_fault(void)
+{
+    struct usb_fault none = { false, 0 };
+    return fn->take_fault ? fn->take_fault() : none;
+}
+
+/* Class and vendor requests go to the function; reserved ones are refused.
+ * The fault is taken before anything else so that it is spent on this
+ * request whatever happens to it. */
 struct usb_reply usb_device_setup(const struct usb_setup *s, uint8_t *buf)
 {
-    struct usb_fault fault = usb_vendor_take_fault();
+    struct usb_fault fault = take_fault();
     struct usb_reply r;
 
     counters.setups++;
@@ -236,8 +262,8 @@ struct usb_reply usb_device_setup(const struct usb_setup *s, uint8_t *buf)
         r = stall();
     else if (usb_setup_type(s) == USB_TYPE_STANDARD)
         r = standard(s, buf);
-    else if (usb_setup_type(s) == USB_TYPE_VENDOR)
-        r = usb_vendor_setup(s, buf);
+    else if ((usb_setup_type(s) == USB_TYPE_VENDOR || usb_setup_type(s) == USB_TYPE_CLASS) && fn->setup)
+        r = fn->setup(s, buf);
     else
         r = stall();
     r = finish(s, r);
@@ -246,14 +272,14 @@ struct usb_reply usb_device_setup(const struct usb_setup *s, uint8_t *buf)
     return r;
 }
 
-/* Only vendor requests take OUT data (SET_DESCRIPTOR is refused). */
+/* Only class and vendor requests take OUT data (SET_DESCRIPTOR is refused). */
 struct usb_reply usb_device_out_done(const struct usb_setup *s, const uint8_t *buf, uint16_t len)
 {
     struct usb_reply r = stall();
 
-    if (out_pending && usb_setup_type(s) == USB_TYPE_VENDOR && len <= s->wLength &&
-        s->wLength <= HILDA_EP0_MAX_DATA)
-        r = usb_vendor_out_done(s, buf, len);
+    if (out_pending && usb_setup_type(s) != USB_TYPE_STANDARD && len <= s->wLength &&
+        s->wLength <= HILDA_EP0_MAX_DATA && fn->out_done)
+        r = fn->out_done(s, buf, len);
     out_pending = false;
     if (r.stage == USB_STAGE_STALL)
         counters.stalls++;
@@ -268,8 +294,8 @@ void usb_device_bus_reset(void)
     state = USB_STATE_DEFAULT;
     configuration = 0;
     out_pending = false;
-    hw->set_configured(false);
-    (void)usb_vendor_take_fault();
+    set_configured(false);
+    (void)take_fault();
 }
 
 /* Suspend keeps address and configuration (USB 2.0 §9.1.1.6). */

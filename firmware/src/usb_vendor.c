@@ -17,7 +17,7 @@
 
 #define FAULT_DELAY_MAX_MS 5000
 
-static const struct usb_device_hw *hw;
+static const struct usb_vendor_hw *hw;
 static uint8_t echo[HILDA_EP0_MAX_DATA];
 static uint16_t echo_len;
 static struct usb_fault fault;
@@ -62,13 +62,23 @@ static struct usb_reply data_in_words(uint8_t *buf, uint16_t wLength, const uint
     return data_in(buf, wLength, wire, (uint16_t)(4 * n));
 }
 
+/* The image-info block (protocol.h): the version GET_VERSION reports, kept
+ * in flash where a host finds it in the image file before flashing it. Read
+ * by get_version through a volatile pointer, so the compiler cannot fold the
+ * constants away and the linker keeps the block. */
+const struct hilda_image_info hilda_image_info = {
+    { HILDA_IMAGE_INFO_MAGIC0, HILDA_IMAGE_INFO_MAGIC1 },
+    { HILDA_PROTOCOL_VERSION, (uint16_t)(HILDA_FW_MAJOR << 8 | HILDA_FW_MINOR), GIT_HASH },
+};
+
 static struct usb_reply get_version(uint8_t *buf, uint16_t wLength)
 {
+    const volatile struct hilda_version *v = &hilda_image_info.version;
     uint8_t wire[sizeof(struct hilda_version)];
 
-    le16(wire, HILDA_PROTOCOL_VERSION);
-    le16(wire + 2, (uint16_t)(HILDA_FW_MAJOR << 8 | HILDA_FW_MINOR));
-    le32(wire + 4, GIT_HASH);
+    le16(wire, v->protocol);
+    le16(wire + 2, v->firmware);
+    le32(wire + 4, v->git_hash);
     return data_in(buf, wLength, wire, sizeof wire);
 }
 
@@ -175,9 +185,9 @@ static struct usb_reply vendor_no_data(const struct usb_setup *s)
     }
 }
 
-void usb_vendor_init(const struct usb_device_hw *device_hw)
+void usb_vendor_init(const struct usb_vendor_hw *vendor_hw)
 {
-    hw = device_hw;
+    hw = vendor_hw;
     echo_len = 0;
     fault = (struct usb_fault){ false, 0 };
 }
@@ -216,3 +226,20 @@ struct usb_fault usb_vendor_take_fault(void)
     fault = (struct usb_fault){ false, 0 };
     return taken;
 }
+
+static const struct usb_function_ep endpoints[] = {
+    { USB_DESC_EP_BULK_IN, USB_DESC_INTERFACE },
+    { USB_DESC_EP_BULK_OUT, USB_DESC_INTERFACE },
+};
+
+const struct usb_function usb_vendor_function = {
+    .config_value = USB_DESC_CONFIG_VALUE,
+    .interfaces = 1,
+    .endpoints = endpoints,
+    .endpoint_count = sizeof endpoints / sizeof endpoints[0],
+    .langid = USB_DESC_LANGID,
+    .descriptor = usb_descriptor_copy,
+    .setup = usb_vendor_setup,
+    .out_done = usb_vendor_out_done,
+    .take_fault = usb_vendor_take_fault,
+};

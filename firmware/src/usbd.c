@@ -21,7 +21,9 @@
 #define REG(off) NRF_REG(USBD, off)
 #define EP_NUM(addr) ((addr) & 0x0Fu)
 #define EP_IS_IN(addr) (((addr) & USB_EP_DIR_IN) != 0)
-#define BULK_EP 1u
+/* Data endpoints the driver can move packets on: EP1 and EP2 (the CDC ACM
+ * bootloader's notification endpoint); raise it to use more. */
+#define DATA_EP_MAX 2u
 
 /* Bounded wait for EVENTCAUSE.READY after ENABLE (§3.6 step 4). */
 #define READY_SPIN_LIMIT 1000000u
@@ -43,17 +45,17 @@ static struct {
 } ep0;
 
 static struct {
+    struct usbd_endpoints eps;
     bool configured;
-    bool in_busy;             /* a looped-back packet waits for the host's IN */
-    bool out_waiting;         /* an OUT packet sits in the endpoint buffer, not yet drained */
-} bulk;
+    bool in_busy[DATA_EP_MAX + 1];     /* a packet waits for the host's IN */
+    bool out_waiting[DATA_EP_MAX + 1]; /* an OUT packet sits in the endpoint buffer, not yet drained */
+} data;
 
 static bool enabled;
 
 /* EP0 data stages are assembled here and leave from here: descriptors are
  * copied out of flash first because EasyDMA cannot read flash (§8 point 1). */
 DMA_BUFFER static uint8_t ep0_buf[HILDA_EP0_MAX_DATA];
-DMA_BUFFER static uint8_t bulk_buf[USBD_EP_MAXPACKET];
 
 /* Errata 199 (§2.8): the USBD may drop tasks while a data DMA runs unless
  * this undocumented register is set around it. */
@@ -87,8 +89,8 @@ static struct dma_group usbd_dma = { .name = "USBD" };
 
 static struct dma_channel ep0_in = USBD_CHANNEL(IN, 0);
 static struct dma_channel ep0_out = USBD_CHANNEL(OUT, 0);
-static struct dma_channel ep1_in = USBD_CHANNEL(IN, 1);
-static struct dma_channel ep1_out = USBD_CHANNEL(OUT, 1);
+static struct dma_channel data_in[DATA_EP_MAX + 1] = { [1] = USBD_CHANNEL(IN, 1), [2] = USBD_CHANNEL(IN, 2) };
+static struct dma_channel data_out[DATA_EP_MAX + 1] = { [1] = USBD_CHANNEL(OUT, 1), [2] = USBD_CHANNEL(OUT, 2) };
 
 /* Runs one USBD transfer to completion. A refusal here is a driver bug (the
  * DMA API caught it before the hardware saw it): stall the control transfer
@@ -259,36 +261,69 @@ static void handle_ep0_datadone(void)
     }
 }
 
-/* The bulk pair loops back one packet at a time. An OUT packet waits in the
- * endpoint buffer until its DMA (STARTEPOUT) drains it, and the endpoint
- * NAKs further OUT packets until then; after that DMA the hardware accepts
- * the next one by itself (§2.7 step 4). So the OUT packet is drained only
- * when EP1 IN is free to send it back: while the host has not yet taken the
- * previous IN packet, the next OUT packet stays in the endpoint buffer, and
- * that is the flow control. */
-static void loop_back_out_packet(void)
+static bool data_ep_used(uint8_t ep_addr)
 {
-    uint16_t size = (uint16_t)REG(USBD_SIZE_EPOUT(BULK_EP));
-    if (size > sizeof bulk_buf)
-        size = sizeof bulk_buf;
-    bulk.out_waiting = false;
-    int got = dma_run(&ep1_out, bulk_buf, size);
-    if (got >= 0 && dma_run(&ep1_in, bulk_buf, (uint16_t)got) >= 0)
-        bulk.in_busy = true;
+    uint32_t n = EP_NUM(ep_addr);
+    uint8_t mask = EP_IS_IN(ep_addr) ? data.eps.in_mask : data.eps.out_mask;
+    return n >= 1 && n <= DATA_EP_MAX && (mask & (1u << n));
 }
 
+/* An IN packet was taken by the host, or an OUT packet waits in its endpoint
+ * buffer (§2.7): the function decides when to drain it. Until it does, the
+ * endpoint NAKs further OUT packets, which is the flow control. */
 static void handle_epdata(void)
 {
     uint32_t status = REG(USBD_EPDATASTATUS);
     REG(USBD_EPDATASTATUS) = status;     /* W1C */
-    if (!bulk.configured)
+    if (!data.configured)
         return;
-    if (status & USBD_EPDATASTATUS_EPIN(BULK_EP))
-        bulk.in_busy = false;
-    if (status & USBD_EPDATASTATUS_EPOUT(BULK_EP))
-        bulk.out_waiting = true;
-    if (bulk.out_waiting && !bulk.in_busy)
-        loop_back_out_packet();
+    for (uint8_t n = 1; n <= DATA_EP_MAX; n++) {
+        if ((status & USBD_EPDATASTATUS_EPIN(n)) && data_ep_used(USB_EP_DIR_IN | n)) {
+            data.in_busy[n] = false;
+            if (data.eps.event)
+                data.eps.event(USB_EP_DIR_IN | n);
+        }
+        if ((status & USBD_EPDATASTATUS_EPOUT(n)) && data_ep_used(n)) {
+            data.out_waiting[n] = true;
+            if (data.eps.event)
+                data.eps.event(n);
+        }
+    }
+}
+
+bool usbd_ep_write(uint8_t ep_addr, uint8_t *buf, uint16_t len)
+{
+    uint32_t n = EP_NUM(ep_addr);
+    if (!EP_IS_IN(ep_addr) || !data_ep_used(ep_addr) || !data.configured || data.in_busy[n] ||
+        len > USBD_EP_MAXPACKET)
+        return false;
+    if (dma_run(&data_in[n], buf, len) != len)
+        return false;
+    data.in_busy[n] = true;
+    return true;
+}
+
+bool usbd_ep_in_busy(uint8_t ep_addr)
+{
+    return data_ep_used(ep_addr) && data.in_busy[EP_NUM(ep_addr)];
+}
+
+bool usbd_ep_out_waiting(uint8_t ep_addr)
+{
+    return !EP_IS_IN(ep_addr) && data_ep_used(ep_addr) && data.out_waiting[EP_NUM(ep_addr)];
+}
+
+/* After this DMA the hardware accepts the next packet by itself (§2.7 step 4). */
+int usbd_ep_read(uint8_t ep_addr, uint8_t *buf, uint16_t max)
+{
+    uint32_t n = EP_NUM(ep_addr);
+    if (!usbd_ep_out_waiting(ep_addr) || !data.configured)
+        return -1;
+    uint16_t size = (uint16_t)REG(USBD_SIZE_EPOUT(n));
+    if (size > max)
+        size = max;
+    data.out_waiting[n] = false;
+    return dma_run(&data_out[n], buf, size);
 }
 
 static void set_low_power(bool low)
@@ -396,8 +431,10 @@ static void disable(void)
     timer_cancel(TIMER_SLOT_USB_DELAY);
     dma_abort(&ep0_in, 0);
     dma_abort(&ep0_out, 0);
-    dma_abort(&ep1_in, 0);
-    dma_abort(&ep1_out, 0);
+    for (unsigned n = 1; n <= DATA_EP_MAX; n++) {
+        dma_abort(&data_in[n], 0);
+        dma_abort(&data_out[n], 0);
+    }
     REG(USBD_ENABLE) = 0;
     if (errata_187_211_apply())
         errata_poke(NRF_ERRATA_187_REG, 0x0);
@@ -422,8 +459,9 @@ void usbd_power_irq(void)
     }
 }
 
-void usbd_init(void)
+void usbd_init(const struct usbd_endpoints *eps)
 {
+    data.eps = *eps;
     NRF_REG(NRF_POWER_BASE, NRF_INTENSET) = POWER_INT_USBDETECTED | POWER_INT_USBREMOVED |
                                             POWER_INT_USBPWRRDY;
     board_nvic_enable(NRF_IRQ_CLOCK_POWER);
@@ -451,7 +489,7 @@ void usbd_set_halt(uint8_t ep_addr, bool halt)
         REG(USBD_DTOGGLE) = n | (EP_IS_IN(ep_addr) ? USBD_DTOGGLE_IN : 0) | USBD_DTOGGLE_DATA0;
     }
     REG(USBD_EPSTALL) = n | io | (halt ? USBD_EPSTALL_STALL : 0);
-    if (!halt && !EP_IS_IN(ep_addr) && !(n == BULK_EP && bulk.out_waiting))
+    if (!halt && !EP_IS_IN(ep_addr) && !(n <= DATA_EP_MAX && data.out_waiting[n]))
         REG(USBD_SIZE_EPOUT(n)) = 0;
 }
 
@@ -466,18 +504,29 @@ bool usbd_halted(uint8_t ep_addr)
 
 void usbd_set_configured(bool configured)
 {
-    uint32_t bit = 1u << BULK_EP;
-    bulk.configured = configured;
-    bulk.in_busy = false;
-    bulk.out_waiting = false;
+    data.configured = configured;
+    for (unsigned n = 0; n <= DATA_EP_MAX; n++) {
+        data.in_busy[n] = false;
+        data.out_waiting[n] = false;
+    }
     board_led(LED_CONFIGURED, configured);
     if (configured) {
-        REG(USBD_EPINEN) |= bit;
-        REG(USBD_EPOUTEN) |= bit;
-        usbd_set_halt(0x80 | BULK_EP, false);
-        usbd_set_halt(BULK_EP, false);
+        REG(USBD_EPINEN) |= data.eps.in_mask;
+        REG(USBD_EPOUTEN) |= data.eps.out_mask;
+        for (uint8_t n = 1; n <= DATA_EP_MAX; n++) {
+            if (data.eps.in_mask & (1u << n))
+                usbd_set_halt(USB_EP_DIR_IN | n, false);
+            if (data.eps.out_mask & (1u << n))
+                usbd_set_halt(n, false);
+        }
     } else {
-        REG(USBD_EPINEN) &= ~bit;
-        REG(USBD_EPOUTEN) &= ~bit;
+        REG(USBD_EPINEN) &= ~(uint32_t)data.eps.in_mask;
+        REG(USBD_EPOUTEN) &= ~(uint32_t)data.eps.out_mask;
     }
+}
+
+void usbd_deinit(void)
+{
+    NRF_REG(NRF_POWER_BASE, NRF_INTENCLR) = POWER_INT_USBDETECTED | POWER_INT_USBREMOVED | POWER_INT_USBPWRRDY;
+    disable();
 }

@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include "usb_descriptors.h"
+#include "usb_vendor.h"
+
 struct fake_device_hw fake;
 
 static void set_halt(uint8_t ep_addr, bool halt)
@@ -76,6 +79,9 @@ static const struct usb_device_hw hooks = {
     .set_halt = set_halt,
     .halted = halted,
     .set_configured = set_configured,
+};
+
+static const struct usb_vendor_hw vendor_hooks = {
     .uart_write = uart_write,
     .uart_read = uart_read,
     .uart_set_baud = uart_set_baud,
@@ -89,6 +95,15 @@ const struct usb_device_hw *fake_device_hw_reset(void)
     fake.tx_free = HILDA_UART_TX_CAPACITY;
     fake.baud = HILDA_UART_DEFAULT_BAUD;
     return &hooks;
+}
+
+void fake_device_start(const uint8_t device_id[8])
+{
+    const struct usb_device_hw *hw = fake_device_hw_reset();
+
+    usb_descriptors_init(device_id);
+    usb_vendor_init(&vendor_hooks);
+    usb_device_init(hw, &usb_vendor_function);
 }
 
 void fake_uart_receive(const uint8_t *data, size_t len)

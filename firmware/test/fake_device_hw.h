@@ -1,6 +1,6 @@
-/* A struct usb_device_hw for host tests: it records what the device logic
- * asked of the controller, the UART and the board, and lets a test set what
- * they report back. */
+/* A struct usb_device_hw and a struct usb_vendor_hw for host tests: they
+ * record what the device logic asked of the controller, the UART and the
+ * board, and let a test set what they report back. */
 #ifndef HILDA_FAKE_DEVICE_HW_H
 #define HILDA_FAKE_DEVICE_HW_H
 
@@ -38,6 +38,10 @@ extern struct fake_device_hw fake;
 /* Clears fake to power-on values (tx_free HILDA_UART_TX_CAPACITY, baud
  * HILDA_UART_DEFAULT_BAUD) and returns the hooks that act on it. */
 const struct usb_device_hw *fake_device_hw_reset(void);
+
+/* fake_device_hw_reset, then the hilda test function (descriptors with this
+ * device ID, vendor protocol) on the fakes, as the firmware's main does. */
+void fake_device_start(const uint8_t device_id[8]);
 
 void fake_uart_receive(const uint8_t *data, size_t len);
 

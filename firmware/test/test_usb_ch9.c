@@ -20,7 +20,7 @@ static int setup(void **state)
 {
     (void)state;
     counters_reset();
-    usb_device_init(fake_device_hw_reset(), device_id);
+    fake_device_start(device_id);
     return 0;
 }
 
