@@ -24,10 +24,10 @@
 
 static const struct usb_setup requests[3] = {
     { HILDA_REQTYPE_IN, HILDA_REQ_GET_VERSION, 0, 0, 8 },
-    { 0x80, 0x06, 0x0100, 0, 18 },
+    { USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_DEVICE, 0), 0, USB_DT_DEVICE_SIZE },
     { HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, 64 },
 };
-static const size_t reply_len[3] = { 8, 18, 64 };
+static const size_t reply_len[3] = { sizeof(struct hilda_version), USB_DT_DEVICE_SIZE, 64 };
 
 /* Each loop also records every transfer's latency: the medians are what
  * the overhead is read from (a preempted transfer moves a mean, not a median). */
@@ -118,21 +118,18 @@ int main(int argc, char **argv)
     struct hilda_summary rs, hs;
     hilda_summarize(&raw_lat, &rs);
     hilda_summarize(&hilda_lat, &hs);
-    struct hj j;
-    hj_init(&j);
-    hj_obj(&j);
-    hj_kuint(&j, "transfers_each", (unsigned long long)n);
-    hj_kdouble(&j, "libusb_per_s", n / raw_s);
-    hj_kdouble(&j, "libhilda_per_s", n / hilda_s);
-    hj_kdouble(&j, "libusb_us", raw_s / n * 1e6);
-    hj_kdouble(&j, "libhilda_us", hilda_s / n * 1e6);
-    hj_kdouble(&j, "overhead_percent", (hilda_s - raw_s) / raw_s * 100.0);
-    hj_kdouble(&j, "libusb_p50_us", rs.p50);
-    hj_kdouble(&j, "libhilda_p50_us", hs.p50);
-    hj_kdouble(&j, "overhead_p50_percent", (hs.p50 - rs.p50) / rs.p50 * 100.0);
-    hj_obj_end(&j);
-    hj_print(&j, stdout);
-    hj_free(&j);
+    json_t *j = json_object();
+    hj_set_uint(j, "transfers_each", (unsigned long long)n);
+    hj_set_real(j, "libusb_per_s", n / raw_s);
+    hj_set_real(j, "libhilda_per_s", n / hilda_s);
+    hj_set_real(j, "libusb_us", raw_s / n * 1e6);
+    hj_set_real(j, "libhilda_us", hilda_s / n * 1e6);
+    hj_set_real(j, "overhead_percent", (hilda_s - raw_s) / raw_s * 100.0);
+    hj_set_real(j, "libusb_p50_us", rs.p50);
+    hj_set_real(j, "libhilda_p50_us", hs.p50);
+    hj_set_real(j, "overhead_p50_percent", (hs.p50 - rs.p50) / rs.p50 * 100.0);
+    hj_print(j, stdout);
+    json_decref(j);
     hilda_samples_free(&raw_lat);
     hilda_samples_free(&hilda_lat);
     hilda_close(d);

@@ -24,18 +24,30 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from rig.vocabulary import APP_PID, APP_VID, P, USB, descriptor_value  # noqa: E402
+
 ROUNDS = 7
 TRANSFERS = 1500
 
-PYUSB_LOOP = r"""
+# the requests of host/bench/bench_ctrl.c, numbers from include/hilda/ (the loop runs in a bare interpreter)
+PYUSB_REQUESTS = [(P["HILDA_REQTYPE_IN"], P["HILDA_REQ_GET_VERSION"], 0, 0, 8),
+                  (USB.RT_DEVICE_IN, USB.REQ_GET_DESCRIPTOR, descriptor_value(USB.DT_DEVICE), 0, USB.DT_DEVICE_SIZE),
+                  (P["HILDA_REQTYPE_IN"], P["HILDA_REQ_ECHO_READ"], 0, 0, 64)]
+PYUSB_SETUP = f"""
+vid, pid = {APP_VID}, {APP_PID}
+echo_write = ({P["HILDA_REQTYPE_OUT"]}, {P["HILDA_REQ_ECHO_WRITE"]})
+reqs = {PYUSB_REQUESTS!r}
+"""
+
+PYUSB_LOOP = PYUSB_SETUP + r"""
 import sys, time
 import usb.core
 n = int(sys.argv[1])
-dev = usb.core.find(idVendor=0x1209, idProduct=0x0001)
+dev = usb.core.find(idVendor=vid, idProduct=pid)
 if dev is None:
     sys.exit("pyusb: no dongle")
-dev.ctrl_transfer(0x40, 0x10, 0, 0, bytes(range(64)), 1000)
-reqs = [(0xC0, 0x01, 0, 0, 8), (0x80, 0x06, 0x0100, 0, 18), (0xC0, 0x11, 0, 0, 64)]
+dev.ctrl_transfer(echo_write[0], echo_write[1], 0, 0, bytes(range(64)), 1000)
 for i in range(30):
     r = reqs[i % 3]
     dev.ctrl_transfer(r[0], r[1], r[2], r[3], r[4], 1000)

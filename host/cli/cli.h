@@ -1,6 +1,7 @@
 /* The hilda CLI: a thin layer over libhilda. main.c parses the global
- * options and dispatches; each cmd_*.c is one command; the JSON renderers
- * of results live with their commands and are shared with batch mode. */
+ * options and dispatches; each cmd_*.c is one command (command.h: its
+ * args, its argv and JSON-args parsers, its one run function), run by the
+ * argv front-end (cli_run_command) or by batch mode (cmd_batch.c). */
 #ifndef HILDA_CLI_H
 #define HILDA_CLI_H
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 
 #include "ch9.h"
+#include "command.h"
 #include "checks.h"
 #include "device.h"
 #include "json.h"
@@ -82,16 +84,13 @@ void progress_init(struct progress *p, struct cli *c);
 void progress_update(void *p, const char *phase, uint64_t done, uint64_t total);
 void progress_done(struct progress *p);
 
-/* Starts the standard success object: {"ok":true,"command":NAME ... */
-void cli_json_begin(struct hj *j, const char *command);
-
-/* JSON renderers shared with batch mode */
-void json_devinfo(struct hj *j, const struct hilda_devinfo *x);
-void json_counters(struct hj *j, const struct hilda_counters *k);
-void json_uart_status(struct hj *j, const struct hilda_uart_status *u);
-void json_version(struct hj *j, const struct hilda_version *v);
-void json_stress_report(struct hj *j, const struct hilda_stress_report *r);
-void json_timing_cells(struct hj *j, const struct hilda_timing_cell *cells, size_t n);
+/* JSON renderers shared by the commands (new values) */
+json_t *json_devinfo(const struct hilda_devinfo *x);
+json_t *json_counters(const struct hilda_counters *k);
+json_t *json_uart_status(const struct hilda_uart_status *u);
+json_t *json_version(const struct hilda_version *v);
+json_t *json_stress_report(const struct hilda_stress_report *r);
+json_t *json_timing_cells(const struct hilda_timing_cell *cells, size_t n);
 void print_stress_report(FILE *f, const struct hilda_stress_report *r);
 void print_checks(FILE *f, const struct hilda_checks *k);
 
@@ -100,18 +99,29 @@ bool cli_parse_u32(const char *s, unsigned long max, unsigned long *v);
 bool cli_parse_timing_cells(const char *kinds, const char *sizes, struct hilda_timing_cell **cells, size_t *n,
                             char *err, size_t errcap);
 
-/* The commands */
-int cmd_list(struct cli *c, int argc, char **argv);
-int cmd_desc(struct cli *c, int argc, char **argv);
-int cmd_ctrl(struct cli *c, int argc, char **argv);
-int cmd_ch9(struct cli *c, int argc, char **argv);
-int cmd_stress(struct cli *c, int argc, char **argv);
-int cmd_timing(struct cli *c, int argc, char **argv);
-int cmd_echo(struct cli *c, int argc, char **argv);
-int cmd_uart(struct cli *c, int argc, char **argv);
-int cmd_stats(struct cli *c, int argc, char **argv);
-int cmd_reset(struct cli *c, int argc, char **argv);
-int cmd_bootloader(struct cli *c, int argc, char **argv);
+/* argv parsers: the usual refusals, for every command */
+int cli_unknown_option(struct cli *c, char **argv);
+int cli_no_arguments(struct cli *c, int argc, char **argv);   /* CMD_GO, or the usage error's code */
+
+/* The commands (commands.c lists them) */
+extern const struct cmd cmd_list, cmd_desc, cmd_ctrl, cmd_ch9, cmd_stress, cmd_timing, cmd_echo, cmd_uart,
+    cmd_stats, cmd_fault, cmd_reset, cmd_bootloader;
 int cmd_batch(struct cli *c, int argc, char **argv);
+
+/* The request side of the batch protocol, apart from any device (the fuzz
+ * target feeds it): a line parsed, its cmd found, and for a command of the
+ * registry its fields read into the command's args. False with e set when
+ * the request is refused; r holds what was understood (the id, the cmd
+ * name) either way, until batch_request_free. */
+struct batch_request {
+    json_t *req;
+    const json_t *id;        /* as the request gave it (or NULL) */
+    const char *name;        /* its cmd */
+    int session;             /* a session command (index), or -1 */
+    const struct cmd *cmd;   /* else the command that runs it ... */
+    void *args;              /* ... with its args */
+};
+bool batch_request_parse(const char *line, size_t len, struct batch_request *r, struct hilda_error *e);
+void batch_request_free(struct batch_request *r);
 
 #endif

@@ -1,9 +1,11 @@
+/* ch9: the chapter 9 conformance battery, and its list of checks. */
 #include <string.h>
 
 #include "cli.h"
 
 static const char usage[] =
-    "usage: hilda ch9 [--only PREFIX] [--no-reset] [--rounds N] [options]\n\n"
+    "usage: hilda ch9 [--only PREFIX] [--no-reset] [--rounds N] [options]\n"
+    "       hilda ch9 --list [options]\n\n"
     "A chapter 9 conformance battery modelled on USBCV (TD 9.1 device descriptor, 9.2 configuration,\n"
     "9.4 interface, 9.7 BOS, 9.8 strings, 9.9 halt, 9.10 bad descriptor, 9.12 remote wakeup, 9.13 set\n"
     "configuration, 9.16 enumeration, 9.18 bus/self powered, 9.19 device qualifier) and the Linux\n"
@@ -12,69 +14,127 @@ static const char usage[] =
     "the next request; GET_STATUS per recipient in the Configured and Address states; SET_CONFIGURATION\n"
     "1, 1, 0, 1 checked with GET_CONFIGURATION. Each check has an id, a result (pass, fail, warn, skip)\n"
     "and the reason. The device is left configured, as found. Exit 0 when nothing failed, 1 otherwise.\n\n"
-    "  -o, --only PREFIX      only the checks whose id starts with PREFIX (e.g. 9.9, 10-queue)\n"
+    "  -l, --list             every check's id and title (no device needed)\n"
+    "  -o, --only PREFIX      only the checks whose id starts with PREFIX (e.g. 9.9, 10-queue); a\n"
+    "                         PREFIX that selects no check is refused\n"
     "      --no-reset         leave out 9.16 (a bus reset of the device)\n"
     "      --rounds N         usbtest 10: rounds of 16 queued requests in flight together (default 4)\n";
 
-int cmd_ch9(struct cli *c, int argc, char **argv)
+struct ch9_args {
+    struct hilda_ch9_options o;
+    bool list;
+};
+
+static int ch9_argv(struct cli *c, int argc, char **argv, void *args)
 {
+    struct ch9_args *a = args;
     static const struct option opts[] = { CLI_COMMON_LONG, { "only", required_argument, NULL, 'o' },
+                                          { "list", no_argument, NULL, 'l' },
                                           { "no-reset", no_argument, NULL, 'N' },
                                           { "rounds", required_argument, NULL, 'R' }, { 0, 0, 0, 0 } };
-    struct hilda_ch9_options co = { 0 };
     unsigned long v;
     int o, quit_rc;
-    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "o:", opts, usage, &quit_rc)) != -1) {
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "o:l", opts, usage, &quit_rc)) != -1) {
         if (o == CLI_OPT_QUIT)
             return quit_rc;
         switch (o) {
-        case 'o': co.only = optarg; break;
-        case 'N': co.skip_reset = true; break;
+        case 'o': a->o.only = optarg; break;
+        case 'l': a->list = true; break;
+        case 'N': a->o.skip_reset = true; break;
         case 'R':
             if (!cli_parse_u32(optarg, 64, &v) || !v)
                 return cli_usage_error(c, "--rounds wants 1..64");
-            co.queue_rounds = (unsigned)v;
+            a->o.queue_rounds = (unsigned)v;
             break;
-        default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+        default: return cli_unknown_option(c, argv);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
-    struct hilda_device *d;
-    struct hilda_error e;
-    if (cli_open(c, &d, &e))
-        return cli_fail(c, &e);
+    if (a->o.only && !hilda_ch9_only_matches_any(a->o.only))
+        return cli_usage_error(c, "--only \"%s\" selects no check (hilda ch9 --list shows them)", a->o.only);
+    return cli_no_arguments(c, argc, argv);
+}
+
+static bool ch9_json(const json_t *req, void *args, struct hilda_error *e)
+{
+    struct ch9_args *a = args;
+    unsigned long long rounds;
+    bool no_reset;
+    if (!hilda_field_str(req, "only", &a->o.only, e) || !hilda_field_bool(req, "no_reset", false, &no_reset, e) ||
+        !hilda_field_uint(req, "rounds", 64, 0, &rounds, e) || !hilda_field_bool(req, "list", false, &a->list, e))
+        return false;
+    if (a->o.only && !hilda_ch9_only_matches_any(a->o.only)) {
+        hilda_fail(e, HILDA_ERR_USAGE, "\"only\": \"%.60s\" selects no check (\"list\": true shows them)", a->o.only);
+        return false;
+    }
+    a->o.skip_reset = no_reset;
+    a->o.queue_rounds = (unsigned)rounds;
+    return true;
+}
+
+/* --list: the registry, no device */
+static enum hilda_status list_checks(struct cmd_io *io)
+{
+    size_t n;
+    const struct hilda_ch9_check *k = hilda_ch9_checks(&n);
+    json_t *list = io->reply ? json_array() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (list) {
+            json_t *x = json_object();
+            hj_set_str(x, "id", k[i].id);
+            hj_set_str(x, "title", k[i].title);
+            hj_append(list, x);
+        }
+        if (io->text)
+            fprintf(io->text, "%-32s %s\n", k[i].id, k[i].title);
+    }
+    if (list)
+        hj_set(io->reply, "checks", list);
+    return HILDA_OK;
+}
+
+static enum hilda_status ch9_run(struct cmd_io *io, void *args, struct hilda_error *e)
+{
+    const struct ch9_args *a = args;
+    if (a->list)
+        return list_checks(io);
+    enum hilda_status st = cmd_open(io, false, e);
+    if (st)
+        return st;
     struct hilda_checks k;
     hilda_checks_init(&k);
-    enum hilda_status st = hilda_ch9_run(d, &co, &k, &e);
+    st = hilda_ch9_run(io->d, &a->o, &k, e);
     size_t pass = hilda_checks_count(&k, HILDA_PASS), fail = hilda_checks_count(&k, HILDA_FAIL),
            warn = hilda_checks_count(&k, HILDA_WARN), skip = hilda_checks_count(&k, HILDA_SKIP);
-    int rc = fail ? hilda_status_exit_code(HILDA_ERR_CHECK) : 0;
+    const struct hilda_devinfo *dev = &io->d->info;
     if (st) {
-        if (!c->json)
-            print_checks(stdout, &k);
-        rc = cli_fail(c, &e);
-    } else if (c->json) {
-        struct hj j;
-        hj_init(&j);
-        cli_json_begin(&j, "ch9");
-        hj_key(&j, "device");
-        json_devinfo(&j, &d->info);
-        hj_key(&j, "checks");
-        hilda_json_checks(&j, &k);
-        hj_kuint(&j, "passed", pass);
-        hj_kuint(&j, "failed", fail);
-        hj_kuint(&j, "warnings", warn);
-        hj_kuint(&j, "skipped", skip);
-        hj_obj_end(&j);
-        hj_print(&j, stdout);
-        hj_free(&j);
+        if (io->text)   /* what ran before the battery had to stop */
+            print_checks(io->text, &k);
     } else {
-        printf("chapter 9 battery on %04x:%04x at %s\n", d->info.vid, d->info.pid, d->info.path);
-        print_checks(stdout, &k);
-        printf("%zu passed, %zu failed, %zu warnings, %zu skipped\n", pass, fail, warn, skip);
+        io->check_failed = fail > 0;
+        if (io->reply) {
+            hj_set(io->reply, "device", json_devinfo(dev));
+            hj_set(io->reply, "checks", hilda_json_checks(&k));
+            hj_set_uint(io->reply, "passed", pass);
+            hj_set_uint(io->reply, "failed", fail);
+            hj_set_uint(io->reply, "warnings", warn);
+            hj_set_uint(io->reply, "skipped", skip);
+        }
+        if (io->text) {
+            fprintf(io->text, "chapter 9 battery on %04x:%04x at %s\n", dev->vid, dev->pid, dev->path);
+            print_checks(io->text, &k);
+            fprintf(io->text, "%zu passed, %zu failed, %zu warnings, %zu skipped\n", pass, fail, warn, skip);
+        }
     }
     hilda_checks_free(&k);
-    hilda_close(d);
-    return rc;
+    return st;
 }
+
+const struct cmd cmd_ch9 = {
+    .name = "ch9",
+    .summary = "chapter 9 conformance battery (USBCV TD 9.x, usbtest 9, 10, 13)",
+    .args_size = sizeof(struct ch9_args),
+    .parse_argv = ch9_argv,
+    .json = (const struct cmd_json[]){ { "ch9", ch9_json }, { NULL, NULL } },
+    .run = ch9_run,
+    .batch_omits = (const char *const[]){ "device", NULL },
+};

@@ -1,3 +1,4 @@
+/* desc: every descriptor, parsed, printed and validated. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,85 +19,114 @@ static const char usage[] =
     "                         the configurations, as /dev/bus/usb/BBB/DDD or sysfs `descriptors` holds\n"
     "      --strict           warnings fail too\n";
 
-int cmd_desc(struct cli *c, int argc, char **argv)
+#define BLOB_MAX (1u << 20)
+
+struct desc_args {
+    bool hex, strict;
+    const char *file;    /* argv: a usbfs-style file instead of the device */
+    uint8_t *blob;       /* batch: the same, as hex in the request */
+    size_t blob_len;
+    bool has_blob;
+};
+
+static int desc_argv(struct cli *c, int argc, char **argv, void *args)
 {
+    struct desc_args *a = args;
     static const struct option opts[] = { CLI_COMMON_LONG, { "hex", no_argument, NULL, 'x' },
                                           { "file", required_argument, NULL, 'f' },
                                           { "strict", no_argument, NULL, 'S' }, { 0, 0, 0, 0 } };
-    bool hex = false, strict = false;
-    const char *file = NULL;
     int o, quit_rc;
     while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "xf:", opts, usage, &quit_rc)) != -1) {
         if (o == CLI_OPT_QUIT)
             return quit_rc;
         switch (o) {
-        case 'x': hex = true; break;
-        case 'f': file = optarg; break;
-        case 'S': strict = true; break;
-        default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+        case 'x': a->hex = true; break;
+        case 'f': a->file = optarg; break;
+        case 'S': a->strict = true; break;
+        default: return cli_unknown_option(c, argv);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
+    return cli_no_arguments(c, argc, argv);
+}
 
+static bool desc_json(const json_t *req, void *args, struct hilda_error *e)
+{
+    struct desc_args *a = args;
+    if (!(a->blob = malloc(BLOB_MAX))) {
+        hilda_fail(e, HILDA_ERR_INTERNAL, "out of memory");
+        return false;
+    }
+    return hilda_field_hex(req, "blob", a->blob, BLOB_MAX, &a->blob_len, &a->has_blob, e);
+}
+
+static void desc_free(void *args)
+{
+    free(((struct desc_args *)args)->blob);
+}
+
+static enum hilda_status read_file(struct desc_args *a, struct hilda_error *e)
+{
+    FILE *in = fopen(a->file, "rb");
+    if (!in)
+        return hilda_fail(e, HILDA_ERR_USAGE, "cannot open %s", a->file);
+    a->blob = malloc(BLOB_MAX);
+    a->blob_len = a->blob ? fread(a->blob, 1, BLOB_MAX, in) : 0;
+    fclose(in);
+    if (!a->blob)
+        return hilda_fail(e, HILDA_ERR_INTERNAL, "out of memory");
+    a->has_blob = true;
+    return HILDA_OK;
+}
+
+static enum hilda_status desc_run(struct cmd_io *io, void *args, struct hilda_error *e)
+{
+    struct desc_args *a = args;
+    enum hilda_status st = a->file ? read_file(a, e) : HILDA_OK;
+    if (st)
+        return st;
     struct hilda_desc_set set;
     struct hilda_findings f;
-    struct hilda_error e;
     hilda_desc_set_init(&set);
     hilda_findings_init(&f);
-    struct hilda_device *d = NULL;
-    if (file) {
-        FILE *in = fopen(file, "rb");
-        if (!in) {
-            hilda_fail(&e, HILDA_ERR_USAGE, "cannot open %s", file);
-            return cli_fail(c, &e);
+    if (a->has_blob)
+        hilda_desc_set_from_blob(&set, a->blob, a->blob_len, &f);
+    else if (!(st = cmd_open(io, false, e)))
+        st = hilda_fetch_descriptors(io->d, &set, &f, e);
+    if (!st) {
+        hilda_validate(&set, &f);
+        size_t errors = hilda_findings_count(&f, HILDA_SEV_ERROR);
+        size_t failing = hilda_findings_count(&f, a->strict ? HILDA_SEV_WARNING : HILDA_SEV_ERROR);
+        io->check_failed = failing > 0;
+        const struct hilda_devinfo *dev = a->has_blob ? NULL : &io->d->info;
+        if (io->reply) {
+            if (dev)
+                hj_set(io->reply, "device_info", json_devinfo(dev));
+            hj_set(io->reply, "descriptors", hilda_json_desc_set(&set));
+            hj_set(io->reply, "findings", hilda_json_findings(&f));
+            hj_set_uint(io->reply, "errors", errors);
+            hj_set_uint(io->reply, "warnings", hilda_findings_count(&f, HILDA_SEV_WARNING) - errors);
         }
-        uint8_t *buf = malloc(1 << 20);
-        size_t n = buf ? fread(buf, 1, 1 << 20, in) : 0;
-        fclose(in);
-        if (!buf) {
-            hilda_fail(&e, HILDA_ERR_INTERNAL, "out of memory");
-            return cli_fail(c, &e);
+        if (io->text) {
+            if (dev)
+                fprintf(io->text, "Bus %03u Device %03u: ID %04x:%04x, path %s, %s speed\n", dev->bus, dev->address,
+                        dev->vid, dev->pid, dev->path, hilda_speed_name(dev->speed));
+            hilda_print_desc_set(io->text, &set, a->hex);
+            fputc('\n', io->text);
+            hilda_print_findings(io->text, &f);
         }
-        hilda_desc_set_from_blob(&set, buf, n, &f);
-        free(buf);
-    } else {
-        if (cli_open(c, &d, &e) || hilda_fetch_descriptors(d, &set, &f, &e)) {
-            hilda_close(d);
-            hilda_findings_free(&f);
-            hilda_desc_set_free(&set);
-            return cli_fail(c, &e);
-        }
-    }
-    hilda_validate(&set, &f);
-    size_t errors = hilda_findings_count(&f, strict ? HILDA_SEV_WARNING : HILDA_SEV_ERROR);
-    if (c->json) {
-        struct hj j;
-        hj_init(&j);
-        cli_json_begin(&j, "desc");
-        if (d) {
-            hj_key(&j, "device_info");
-            json_devinfo(&j, &d->info);
-        }
-        hj_key(&j, "descriptors");
-        hilda_json_desc_set(&j, &set);
-        hj_key(&j, "findings");
-        hilda_json_findings(&j, &f);
-        hj_kuint(&j, "errors", hilda_findings_count(&f, HILDA_SEV_ERROR));
-        hj_kuint(&j, "warnings", hilda_findings_count(&f, HILDA_SEV_WARNING) - hilda_findings_count(&f, HILDA_SEV_ERROR));
-        hj_obj_end(&j);
-        hj_print(&j, stdout);
-        hj_free(&j);
-    } else {
-        if (d)
-            printf("Bus %03u Device %03u: ID %04x:%04x, path %s, %s speed\n", d->info.bus, d->info.address, d->info.vid,
-                   d->info.pid, d->info.path, hilda_speed_name(d->info.speed));
-        hilda_print_desc_set(stdout, &set, hex);
-        putchar('\n');
-        hilda_print_findings(stdout, &f);
     }
     hilda_findings_free(&f);
     hilda_desc_set_free(&set);
-    hilda_close(d);
-    return errors ? hilda_status_exit_code(HILDA_ERR_CHECK) : 0;
+    return st;
 }
+
+const struct cmd cmd_desc = {
+    .name = "desc",
+    .summary = "every descriptor, parsed and printed (like lsusb -v), and what breaks chapter 9",
+    .args_size = sizeof(struct desc_args),
+    .parse_argv = desc_argv,
+    .json = (const struct cmd_json[]){ { "desc", desc_json }, { NULL, NULL } },
+    .run = desc_run,
+    .free_args = desc_free,
+    .batch_omits = (const char *const[]){ "device_info", NULL },
+};

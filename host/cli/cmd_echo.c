@@ -1,3 +1,4 @@
+/* echo: ECHO_WRITE, ECHO_READ, compare. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,14 +15,26 @@ static const char usage[] =
     "      --read-length N    wLength of the read (default: what was written); the device returns\n"
     "                         min(N, stored) bytes\n";
 
-int cmd_echo(struct cli *c, int argc, char **argv)
+struct echo_args {
+    uint8_t out[HILDA_EP0_MAX_DATA];
+    size_t len;
+    uint16_t read_length;   /* wLength of ECHO_READ */
+};
+
+static void pattern(struct echo_args *a, size_t len)
 {
+    a->len = len;
+    for (size_t i = 0; i < len; i++)
+        a->out[i] = (uint8_t)i;
+}
+
+static int echo_argv(struct cli *c, int argc, char **argv, void *args)
+{
+    struct echo_args *a = args;
     enum { O_READLEN = 1000 };
     static const struct option opts[] = { CLI_COMMON_LONG, { "hex", required_argument, NULL, 'x' },
                                           { "length", required_argument, NULL, 'l' },
                                           { "read-length", required_argument, NULL, O_READLEN }, { 0, 0, 0, 0 } };
-    uint8_t out[HILDA_EP0_MAX_DATA], in[HILDA_EP0_MAX_DATA];
-    size_t len = 0;
     bool have = false;
     long read_len = -1;
     unsigned long v;
@@ -31,16 +44,14 @@ int cmd_echo(struct cli *c, int argc, char **argv)
             return quit_rc;
         switch (o) {
         case 'x':
-            if (!hilda_hex_decode(optarg, out, sizeof out, &len))
+            if (!hilda_hex_decode(optarg, a->out, sizeof a->out, &a->len))
                 return cli_usage_error(c, "--hex wants at most 4096 bytes of hex");
             have = true;
             break;
         case 'l':
             if (!cli_parse_u32(optarg, HILDA_EP0_MAX_DATA, &v))
                 return cli_usage_error(c, "--length wants 0..4096");
-            len = v;
-            for (size_t i = 0; i < len; i++)
-                out[i] = (uint8_t)i;
+            pattern(a, v);
             have = true;
             break;
         case O_READLEN:
@@ -49,7 +60,7 @@ int cmd_echo(struct cli *c, int argc, char **argv)
             read_len = (long)v;
             break;
         default:
-            return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+            return cli_unknown_option(c, argv);
         }
     }
     if (optind < argc) {
@@ -57,49 +68,67 @@ int cmd_echo(struct cli *c, int argc, char **argv)
             return cli_usage_error(c, "give TEXT or --hex or --length, not two of them");
         for (int i = optind; i < argc; i++) {
             size_t n = strlen(argv[i]) + (i > optind);
-            if (len + n > sizeof out)
+            if (a->len + n > sizeof a->out)
                 return cli_usage_error(c, "the text is longer than 4096 bytes");
             if (i > optind)
-                out[len++] = ' ';
-            memcpy(out + len, argv[i], strlen(argv[i]));
-            len += strlen(argv[i]);
+                a->out[a->len++] = ' ';
+            memcpy(a->out + a->len, argv[i], strlen(argv[i]));
+            a->len += strlen(argv[i]);
         }
     }
-    uint16_t rlen = (uint16_t)(read_len >= 0 ? (size_t)read_len : len);
-    struct hilda_device *d;
-    struct hilda_error e;
-    if (cli_open_vendor(c, &d, &e))
-        return cli_fail(c, &e);
-    size_t got = 0;
-    enum hilda_status st = hilda_echo_write(d, out, (uint16_t)len, &e);
-    if (!st)
-        st = hilda_echo_read(d, in, rlen, &got, &e);
-    int rc = 0;
-    if (st) {
-        rc = cli_fail(c, &e);
-    } else {
-        size_t want = rlen < len ? rlen : len;
-        bool match = got == want && memcmp(in, out, got) == 0;
-        if (!match)
-            rc = hilda_status_exit_code(HILDA_ERR_CHECK);
-        if (c->json) {
-            struct hj j;
-            hj_init(&j);
-            cli_json_begin(&j, "echo");
-            hj_kuint(&j, "written", len);
-            hj_kuint(&j, "read_length", rlen);
-            hj_kuint(&j, "read", got);
-            hj_khex(&j, "data", in, got);
-            hj_kbool(&j, "match", match);
-            hj_obj_end(&j);
-            hj_print(&j, stdout);
-            hj_free(&j);
-        } else {
-            printf("echo: %zu bytes written, %zu read back (wLength %u): %s\n", len, got, rlen,
-                   match ? "the same bytes" : "DIFFERENT");
-            hilda_hexdump(stdout, in, got, "  ");
-        }
-    }
-    hilda_close(d);
-    return rc;
+    a->read_length = (uint16_t)(read_len >= 0 ? (size_t)read_len : a->len);
+    return CMD_GO;
 }
+
+static bool echo_json(const json_t *req, void *args, struct hilda_error *e)
+{
+    struct echo_args *a = args;
+    bool has;
+    unsigned long long len, rlen;
+    if (!hilda_field_hex(req, "data", a->out, sizeof a->out, &a->len, &has, e) ||
+        !hilda_field_uint(req, "length", HILDA_EP0_MAX_DATA, 0, &len, e))
+        return false;
+    if (!has)
+        pattern(a, (size_t)len);
+    if (!hilda_field_uint(req, "read_length", HILDA_EP0_MAX_DATA, a->len, &rlen, e))
+        return false;
+    a->read_length = (uint16_t)rlen;
+    return true;
+}
+
+static enum hilda_status echo_run(struct cmd_io *io, void *args, struct hilda_error *e)
+{
+    const struct echo_args *a = args;
+    uint8_t in[HILDA_EP0_MAX_DATA];
+    size_t got = 0;
+    enum hilda_status st = cmd_open(io, true, e);
+    if (st || (st = hilda_echo_write(io->d, a->out, (uint16_t)a->len, e)) ||
+        (st = hilda_echo_read(io->d, in, a->read_length, &got, e)))
+        return st;
+    size_t want = a->read_length < a->len ? a->read_length : a->len;
+    bool match = got == want && memcmp(in, a->out, got) == 0;
+    io->check_failed = !match;
+    if (io->reply) {
+        hj_set_uint(io->reply, "written", a->len);
+        hj_set_uint(io->reply, "read_length", a->read_length);
+        hj_set_uint(io->reply, "read", got);
+        hj_set_hex(io->reply, "data", in, got);
+        hj_set_bool(io->reply, "match", match);
+    }
+    if (io->text) {
+        fprintf(io->text, "echo: %zu bytes written, %zu read back (wLength %u): %s\n", a->len, got, a->read_length,
+                match ? "the same bytes" : "DIFFERENT");
+        hilda_hexdump(io->text, in, got, "  ");
+    }
+    return HILDA_OK;
+}
+
+const struct cmd cmd_echo = {
+    .name = "echo",
+    .summary = "write bytes to the echo buffer, read them back, compare",
+    .args_size = sizeof(struct echo_args),
+    .parse_argv = echo_argv,
+    .json = (const struct cmd_json[]){ { "echo", echo_json }, { NULL, NULL } },
+    .run = echo_run,
+    .batch_omits = (const char *const[]){ "read_length", NULL },
+};

@@ -1,3 +1,4 @@
+/* timing: latency per request kind and size, beside the device's EP0 time. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,16 @@ static const char usage[] =
     "      --histogram        print the histograms too (human output)\n"
     "      --no-device        do not read the device's cycle counters (a device without them)\n";
 
-int cmd_timing(struct cli *c, int argc, char **argv)
+struct timing_args {
+    struct hilda_timing_cell *cells;
+    size_t n;
+    struct hilda_timing_options o;
+    bool csv, hist;
+};
+
+static int timing_argv(struct cli *c, int argc, char **argv, void *args)
 {
+    struct timing_args *a = args;
     enum { O_KINDS = 1000, O_SIZES, O_CSV, O_HIST, O_NODEV };
     static const struct option opts[] = { CLI_COMMON_LONG, { "kinds", required_argument, NULL, O_KINDS },
                                           { "sizes", required_argument, NULL, O_SIZES },
@@ -28,8 +37,7 @@ int cmd_timing(struct cli *c, int argc, char **argv)
                                           { "histogram", no_argument, NULL, O_HIST },
                                           { "no-device", no_argument, NULL, O_NODEV }, { 0, 0, 0, 0 } };
     const char *kinds = NULL, *sizes = NULL;
-    bool csv = false, hist = false;
-    struct hilda_timing_options to = { .count = 200, .device_samples = true };
+    a->o = (struct hilda_timing_options){ .count = 200, .device_samples = true };
     unsigned long v;
     int o, quit_rc;
     while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "n:", opts, usage, &quit_rc)) != -1) {
@@ -38,82 +46,81 @@ int cmd_timing(struct cli *c, int argc, char **argv)
         switch (o) {
         case O_KINDS: kinds = optarg; break;
         case O_SIZES: sizes = optarg; break;
-        case O_CSV: csv = true; break;
-        case O_HIST: hist = true; break;
-        case O_NODEV: to.device_samples = false; break;
+        case O_CSV: a->csv = true; break;
+        case O_HIST: a->hist = true; break;
+        case O_NODEV: a->o.device_samples = false; break;
         case 'n':
             if (!cli_parse_u32(optarg, 10000000, &v) || !v)
                 return cli_usage_error(c, "--count wants 1..10000000");
-            to.count = (unsigned)v;
+            a->o.count = (unsigned)v;
             break;
-        default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
+        default: return cli_unknown_option(c, argv);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(c, "unexpected argument \"%s\"", argv[optind]);
-    struct hilda_timing_cell *cells;
-    size_t n;
+    int rc = cli_no_arguments(c, argc, argv);
+    if (rc != CMD_GO)
+        return rc;
     char err[160];
-    if (!cli_parse_timing_cells(kinds, sizes, &cells, &n, err, sizeof err))
+    if (!cli_parse_timing_cells(kinds, sizes, &a->cells, &a->n, err, sizeof err))
         return cli_usage_error(c, "%s", err);
-    struct progress pr;
-    progress_init(&pr, c);
-    to.progress = progress_update;
-    to.progress_ctx = &pr;
-    struct hilda_device *d;
-    struct hilda_error e;
-    if (cli_open_vendor(c, &d, &e)) {
-        free(cells);
-        return cli_fail(c, &e);
+    return CMD_GO;
+}
+
+static bool timing_json(const json_t *req, void *args, struct hilda_error *e)
+{
+    struct timing_args *a = args;
+    const char *kinds, *sizes;
+    unsigned long long count;
+    bool device;
+    if (!hilda_field_str(req, "kinds", &kinds, e) || !hilda_field_str(req, "sizes", &sizes, e) ||
+        !hilda_field_uint(req, "count", 10000000, 200, &count, e) || !hilda_field_bool(req, "device", true, &device, e))
+        return false;
+    char err[160];
+    if (!cli_parse_timing_cells(kinds, sizes, &a->cells, &a->n, err, sizeof err)) {
+        hilda_fail(e, HILDA_ERR_USAGE, "%s", err);
+        return false;
     }
-    if (d->info.mode != HILDA_MODE_APP)
-        to.device_samples = false;
-    enum hilda_status st = hilda_timing_run(d, cells, n, &to, &e);
-    progress_done(&pr);
-    unsigned errors = 0;
-    for (size_t i = 0; i < n; i++)
-        errors += cells[i].errors;
-    int rc = errors ? hilda_status_exit_code(HILDA_ERR_CHECK) : 0;
-    if (st) {
-        rc = cli_fail(c, &e);
-    } else if (c->json) {
-        struct hj j;
-        hj_init(&j);
-        cli_json_begin(&j, "timing");
-        hj_kuint(&j, "count", to.count);
-        hj_key(&j, "cells");
-        json_timing_cells(&j, cells, n);
-        hj_kuint(&j, "errors", errors);
-        hj_obj_end(&j);
-        hj_print(&j, stdout);
-        hj_free(&j);
-    } else if (csv) {
-        printf("kind,size,count,errors,min_us,p50_us,p90_us,p99_us,max_us,mean_us,device_min_us,device_p50_us,"
+    a->o = (struct hilda_timing_options){ .count = (unsigned)count, .device_samples = device };
+    return true;
+}
+
+static void timing_free(void *args)
+{
+    free(((struct timing_args *)args)->cells);
+}
+
+static void print_cells(FILE *f, const struct timing_args *a, const struct hilda_devinfo *dev)
+{
+    const struct hilda_timing_cell *cells = a->cells;
+    size_t n = a->n;
+    bool hist = a->hist;
+    if (a->csv) {
+        fprintf(f, "kind,size,count,errors,min_us,p50_us,p90_us,p99_us,max_us,mean_us,device_min_us,device_p50_us,"
                "device_max_us,device_cycles_max,core_hz\n");
         for (size_t i = 0; i < n; i++) {
             const struct hilda_timing_cell *x = &cells[i];
-            printf("%s,%u,%zu,%u,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,", hilda_timing_kind_name(x->kind), x->size, x->host.n,
+            fprintf(f, "%s,%u,%zu,%u,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,", hilda_timing_kind_name(x->kind), x->size, x->host.n,
                    x->errors, x->host.min, x->host.p50, x->host.p90, x->host.p99, x->host.max, x->host.mean);
             if (x->device_valid)
-                printf("%.3f,%.3f,%.3f,%u,%u\n", x->device.min, x->device.p50, x->device.max, x->device_cycles_max,
+                fprintf(f, "%.3f,%.3f,%.3f,%u,%u\n", x->device.min, x->device.p50, x->device.max, x->device_cycles_max,
                        x->core_hz);
             else
-                printf(",,,,\n");
+                fprintf(f, ",,,,\n");
         }
     } else {
-        printf("latency in microseconds on %04x:%04x at %s, %u transfers each\n", d->info.vid, d->info.pid,
-               d->info.path, to.count);
-        printf("%-10s %5s %9s %9s %9s %9s %9s %6s | %-24s\n", "kind", "size", "min", "p50", "p90", "p99", "max",
+        fprintf(f, "latency in microseconds on %04x:%04x at %s, %u transfers each\n", dev->vid, dev->pid,
+               dev->path, a->o.count);
+        fprintf(f, "%-10s %5s %9s %9s %9s %9s %9s %6s | %-24s\n", "kind", "size", "min", "p50", "p90", "p99", "max",
                "errors", "device EP0 min/p50/max");
         for (size_t i = 0; i < n; i++) {
             const struct hilda_timing_cell *x = &cells[i];
-            printf("%-10s %5u %9.1f %9.1f %9.1f %9.1f %9.1f %6u | ", hilda_timing_kind_name(x->kind), x->size,
+            fprintf(f, "%-10s %5u %9.1f %9.1f %9.1f %9.1f %9.1f %6u | ", hilda_timing_kind_name(x->kind), x->size,
                    x->host.min, x->host.p50, x->host.p90, x->host.p99, x->host.max, x->errors);
             if (x->device_valid)
-                printf("%.2f/%.2f/%.2f (%u cycles max)\n", x->device.min, x->device.p50, x->device.max,
+                fprintf(f, "%.2f/%.2f/%.2f (%u cycles max)\n", x->device.min, x->device.p50, x->device.max,
                        x->device_cycles_max);
             else
-                printf("-\n");
+                fprintf(f, "-\n");
             if (!hist)
                 continue;
             unsigned long top = 1;
@@ -124,12 +131,48 @@ int cmd_timing(struct cli *c, int argc, char **argv)
                 if (!x->hist[k])
                     continue;
                 int w = (int)(x->hist[k] * 40 / top);
-                printf("    %8.0f..%-8.0f us %6lu %.*s\n", hilda_bucket_lower(k), hilda_bucket_lower(k + 1),
+                fprintf(f, "    %8.0f..%-8.0f us %6lu %.*s\n", hilda_bucket_lower(k), hilda_bucket_lower(k + 1),
                        x->hist[k], w > 0 ? w : 1, "########################################");
             }
         }
     }
-    free(cells);
-    hilda_close(d);
-    return rc;
 }
+
+static enum hilda_status timing_run(struct cmd_io *io, void *args, struct hilda_error *e)
+{
+    struct timing_args *a = args;
+    a->o.progress = progress_update;
+    a->o.progress_ctx = io->progress;
+    enum hilda_status st = cmd_open(io, true, e);
+    if (st)
+        return st;
+    if (io->d->info.mode != HILDA_MODE_APP)
+        a->o.device_samples = false;
+    st = hilda_timing_run(io->d, a->cells, a->n, &a->o, e);
+    progress_done(io->progress);
+    if (st)
+        return st;
+    unsigned errors = 0;
+    for (size_t i = 0; i < a->n; i++)
+        errors += a->cells[i].errors;
+    io->check_failed = errors > 0;
+    if (io->reply) {
+        hj_set_uint(io->reply, "count", a->o.count);
+        hj_set(io->reply, "cells", json_timing_cells(a->cells, a->n));
+        hj_set_uint(io->reply, "errors", errors);
+    }
+    if (io->text)
+        print_cells(io->text, a, &io->d->info);
+    return HILDA_OK;
+}
+
+const struct cmd cmd_timing = {
+    .name = "timing",
+    .summary = "latency per request kind and size, beside the device's EP0 handling time",
+    .args_size = sizeof(struct timing_args),
+    .parse_argv = timing_argv,
+    .json = (const struct cmd_json[]){ { "timing", timing_json }, { NULL, NULL } },
+    .run = timing_run,
+    .free_args = timing_free,
+    .batch_omits = (const char *const[]){ "count", "errors", NULL },
+};

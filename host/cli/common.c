@@ -95,29 +95,19 @@ void cli_print_exit_codes(FILE *f)
                 hilda_status_meaning((enum hilda_status)s));
 }
 
-void cli_json_begin(struct hj *j, const char *command)
-{
-    hj_obj(j);
-    hj_kbool(j, "ok", true);
-    hj_kstr(j, "command", command);
-}
-
 int cli_fail(struct cli *c, const struct hilda_error *e)
 {
     fprintf(stderr, "hilda%s%s: %s\n", c->command ? " " : "", c->command ? c->command : "", e->message);
     if (c->json) {
-        struct hj j;
-        hj_init(&j);
-        hj_obj(&j);
-        hj_kbool(&j, "ok", false);
+        json_t *j = json_object();
+        hj_set_bool(j, "ok", false);
         if (c->command)
-            hj_kstr(&j, "command", c->command);
-        hj_kstr(&j, "error", hilda_status_name(e->status));
-        hj_kstr(&j, "message", e->message);
-        hj_kint(&j, "exit_code", hilda_status_exit_code(e->status));
-        hj_obj_end(&j);
-        hj_print(&j, stdout);
-        hj_free(&j);
+            hj_set_str(j, "command", c->command);
+        hj_set_str(j, "error", hilda_status_name(e->status));
+        hj_set_str(j, "message", e->message);
+        hj_set_int(j, "exit_code", hilda_status_exit_code(e->status));
+        hj_print(j, stdout);
+        json_decref(j);
     }
     return hilda_status_exit_code(e->status);
 }
@@ -198,140 +188,133 @@ void progress_update(void *ctx, const char *phase, uint64_t done, uint64_t total
 
 void progress_done(struct progress *p)
 {
-    if (p->enabled && p->last_width > 0) {
+    if (p && p->enabled && p->last_width > 0) {
         fprintf(stderr, "\r%*s\r", p->last_width, "");
         fflush(stderr);
     }
-    p->last_width = 0;
+    if (p)
+        p->last_width = 0;
 }
 
 /* ---- JSON renderers ---- */
 
-void json_devinfo(struct hj *j, const struct hilda_devinfo *x)
+json_t *json_devinfo(const struct hilda_devinfo *x)
 {
-    hj_obj(j);
-    hj_kstr(j, "path", x->path);
-    hj_kuint(j, "bus", x->bus);
-    hj_kuint(j, "address", x->address);
+    json_t *j = json_object();
+    hj_set_str(j, "path", x->path);
+    hj_set_uint(j, "bus", x->bus);
+    hj_set_uint(j, "address", x->address);
     char id[10];
     snprintf(id, sizeof id, "%04x:%04x", x->vid, x->pid);
-    hj_kstr(j, "id", id);
-    hj_kuint(j, "vid", x->vid);
-    hj_kuint(j, "pid", x->pid);
-    hj_kstr(j, "mode", hilda_mode_name(x->mode));
-    hj_kstr(j, "speed", hilda_speed_name(x->speed));
-    hj_key(j, "serial");
-    if (x->serial_known)
-        hj_str(j, x->serial);
-    else
-        hj_null(j);
+    hj_set_str(j, "id", id);
+    hj_set_uint(j, "vid", x->vid);
+    hj_set_uint(j, "pid", x->pid);
+    hj_set_str(j, "mode", hilda_mode_name(x->mode));
+    hj_set_str(j, "speed", hilda_speed_name(x->speed));
+    hj_set(j, "serial", x->serial_known ? hj_str(x->serial) : json_null());
     if (x->product[0])
-        hj_kstr(j, "product", x->product);
+        hj_set_str(j, "product", x->product);
     if (x->note[0])
-        hj_kstr(j, "note", x->note);
-    hj_obj_end(j);
+        hj_set_str(j, "note", x->note);
+    return j;
 }
 
-void json_counters(struct hj *j, const struct hilda_counters *k)
+json_t *json_counters(const struct hilda_counters *k)
 {
-    hj_obj(j);
+    json_t *j = json_object();
     for (size_t i = 0; i < HILDA_COUNTERS_FIELDS; i++)
-        hj_kuint(j, hilda_counter_names[i], hilda_counter_value(k, i));
+        hj_set_uint(j, hilda_counter_names[i], hilda_counter_value(k, i));
     if (k->core_hz) {
-        hj_kdouble(j, "ep0_us_last", (double)k->ep0_cycles_last * 1e6 / k->core_hz);
-        hj_kdouble(j, "ep0_us_max", (double)k->ep0_cycles_max * 1e6 / k->core_hz);
+        hj_set_real(j, "ep0_us_last", (double)k->ep0_cycles_last * 1e6 / k->core_hz);
+        hj_set_real(j, "ep0_us_max", (double)k->ep0_cycles_max * 1e6 / k->core_hz);
     }
-    hj_obj_end(j);
+    return j;
 }
 
-void json_uart_status(struct hj *j, const struct hilda_uart_status *u)
+json_t *json_uart_status(const struct hilda_uart_status *u)
 {
-    hj_obj(j);
-    hj_kuint(j, "baud", u->baud);
-    hj_kuint(j, "tx_free", u->tx_free);
-    hj_kuint(j, "rx_available", u->rx_available);
-    hj_kuint(j, "errorsrc", u->errorsrc);
-    hj_obj_end(j);
+    json_t *j = json_object();
+    hj_set_uint(j, "baud", u->baud);
+    hj_set_uint(j, "tx_free", u->tx_free);
+    hj_set_uint(j, "rx_available", u->rx_available);
+    hj_set_uint(j, "errorsrc", u->errorsrc);
+    return j;
 }
 
-void json_version(struct hj *j, const struct hilda_version *v)
+json_t *json_version(const struct hilda_version *v)
 {
-    hj_obj(j);
+    json_t *j = json_object();
     char s[16];
     snprintf(s, sizeof s, "%u.%u", v->protocol >> 8, v->protocol & 0xFF);
-    hj_kstr(j, "protocol", s);
+    hj_set_str(j, "protocol", s);
     snprintf(s, sizeof s, "%u.%u", v->firmware >> 8, v->firmware & 0xFF);
-    hj_kstr(j, "firmware", s);
+    hj_set_str(j, "firmware", s);
     snprintf(s, sizeof s, "%08x", v->git_hash);
-    hj_kstr(j, "git_hash", s);
-    hj_obj_end(j);
+    hj_set_str(j, "git_hash", s);
+    return j;
 }
 
-void json_stress_report(struct hj *j, const struct hilda_stress_report *r)
+json_t *json_stress_report(const struct hilda_stress_report *r)
 {
-    hj_obj(j);
-    hj_kstr(j, "piece", hilda_stress_piece_name(r->piece));
-    hj_kuint(j, "transfers", r->transfers);
-    hj_kuint(j, "verified", r->verified);
-    hj_kuint(j, "failures", r->failures);
-    hj_kuint(j, "stalls_expected", r->stalls_expected);
-    hj_kdouble(j, "seconds", r->seconds);
-    hj_kdouble(j, "transfers_per_second", r->seconds > 0 ? (double)r->transfers / r->seconds : 0);
+    json_t *j = json_object();
+    hj_set_str(j, "piece", hilda_stress_piece_name(r->piece));
+    hj_set_uint(j, "transfers", r->transfers);
+    hj_set_uint(j, "verified", r->verified);
+    hj_set_uint(j, "failures", r->failures);
+    hj_set_uint(j, "stalls_expected", r->stalls_expected);
+    hj_set_real(j, "seconds", r->seconds);
+    hj_set_real(j, "transfers_per_second", r->seconds > 0 ? (double)r->transfers / r->seconds : 0);
     if (r->piece == HILDA_STRESS_RANDOM)
-        hj_kuint(j, "seed", r->seed);
-    hj_key(j, "failed");
-    hilda_json_checks(j, &r->failed);
-    hj_obj_end(j);
+        hj_set_uint(j, "seed", r->seed);
+    hj_set(j, "failed", hilda_json_checks(&r->failed));
+    return j;
 }
 
-static void json_summary(struct hj *j, const struct hilda_summary *s)
+static json_t *json_summary(const struct hilda_summary *s)
 {
-    hj_obj(j);
-    hj_kuint(j, "n", s->n);
-    hj_kdouble(j, "min", s->min);
-    hj_kdouble(j, "p50", s->p50);
-    hj_kdouble(j, "p90", s->p90);
-    hj_kdouble(j, "p99", s->p99);
-    hj_kdouble(j, "max", s->max);
-    hj_kdouble(j, "mean", s->mean);
-    hj_obj_end(j);
+    json_t *j = json_object();
+    hj_set_uint(j, "n", s->n);
+    hj_set_real(j, "min", s->min);
+    hj_set_real(j, "p50", s->p50);
+    hj_set_real(j, "p90", s->p90);
+    hj_set_real(j, "p99", s->p99);
+    hj_set_real(j, "max", s->max);
+    hj_set_real(j, "mean", s->mean);
+    return j;
 }
 
-void json_timing_cells(struct hj *j, const struct hilda_timing_cell *cells, size_t n)
+json_t *json_timing_cells(const struct hilda_timing_cell *cells, size_t n)
 {
-    hj_arr(j);
+    json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct hilda_timing_cell *c = &cells[i];
-        hj_obj(j);
-        hj_kstr(j, "kind", hilda_timing_kind_name(c->kind));
-        hj_kuint(j, "size", c->size);
-        hj_kuint(j, "errors", c->errors);
-        hj_key(j, "host_us");
-        json_summary(j, &c->host);
-        hj_key(j, "histogram");
-        hj_arr(j);
+        json_t *j = json_object();
+        hj_set_str(j, "kind", hilda_timing_kind_name(c->kind));
+        hj_set_uint(j, "size", c->size);
+        hj_set_uint(j, "errors", c->errors);
+        hj_set(j, "host_us", json_summary(&c->host));
+        json_t *hist = json_array();
         for (unsigned k = 0; k < HILDA_HIST_BUCKETS; k++) {
             if (!c->hist[k])
                 continue;
-            hj_obj(j);
-            hj_kdouble(j, "from_us", hilda_bucket_lower(k));
-            hj_kdouble(j, "to_us", hilda_bucket_lower(k + 1));
-            hj_kuint(j, "count", c->hist[k]);
-            hj_obj_end(j);
+            json_t *b = json_object();
+            hj_set_real(b, "from_us", hilda_bucket_lower(k));
+            hj_set_real(b, "to_us", hilda_bucket_lower(k + 1));
+            hj_set_uint(b, "count", c->hist[k]);
+            hj_append(hist, b);
         }
-        hj_arr_end(j);
-        hj_key(j, "device_us");
+        hj_set(j, "histogram", hist);
         if (c->device_valid) {
-            json_summary(j, &c->device);
-            hj_kuint(j, "device_cycles_min", c->device_cycles_min);
-            hj_kuint(j, "device_cycles_max", c->device_cycles_max);
-            hj_kuint(j, "core_hz", c->core_hz);
+            hj_set(j, "device_us", json_summary(&c->device));
+            hj_set_uint(j, "device_cycles_min", c->device_cycles_min);
+            hj_set_uint(j, "device_cycles_max", c->device_cycles_max);
+            hj_set_uint(j, "core_hz", c->core_hz);
         } else {
-            hj_null(j);
+            hj_set(j, "device_us", json_null());
         }
-        hj_obj_end(j);
+        hj_append(a, j);
     }
-    hj_arr_end(j);
+    return a;
 }
 
 void print_checks(FILE *f, const struct hilda_checks *k)

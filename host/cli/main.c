@@ -5,25 +5,26 @@
 
 #include "cli.h"
 
-static const struct {
-    const char *name;
-    int (*fn)(struct cli *c, int argc, char **argv);
-    const char *summary;
-} commands[] = {
-    { "list", cmd_list, "attached dongles, in application or bootloader mode, with serial and path" },
-    { "desc", cmd_desc, "every descriptor, parsed and printed (like lsusb -v), and what breaks chapter 9" },
-    { "ctrl", cmd_ctrl, "one raw control request" },
-    { "ch9", cmd_ch9, "chapter 9 conformance battery (USBCV TD 9.x, usbtest 9, 10, 13)" },
-    { "stress", cmd_stress, "descriptor, echo, random and queued-transfer stress, every answer verified" },
-    { "timing", cmd_timing, "latency per request kind and size, beside the device's EP0 handling time" },
-    { "echo", cmd_echo, "write bytes to the echo buffer, read them back, compare" },
-    { "uart", cmd_uart, "the UART bridge: send, recv, baud, status" },
-    { "stats", cmd_stats, "the device's counters (and firmware version)" },
-    { "reset", cmd_reset, "reboot the dongle (REBOOT); --wait for it to come back" },
-    { "bootloader", cmd_bootloader, "reboot into the Nordic DFU bootloader (REBOOT_BOOTLOADER)" },
-    { "batch", cmd_batch, "JSON lines in, JSON lines out: one long-lived process for scripts and pytest" },
-};
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
+/* batch is the other front-end, not a command of the registry */
+static const char batch_summary[] = "JSON lines in, JSON lines out: one long-lived process for scripts and pytest";
+
+/* Runs the command called name; false if there is none. */
+static bool dispatch(struct cli *c, const char *name, int argc, char **argv, int *rc)
+{
+    if (strcmp(name, "batch") == 0) {
+        c->command = "batch";
+        *rc = cmd_batch(c, argc, argv);
+        return true;
+    }
+    for (const struct cmd *const *k = hilda_commands; *k; k++) {
+        if ((*k)->name && strcmp((*k)->name, name) == 0) {
+            c->command = (*k)->name;
+            *rc = cli_run_command(c, *k, argc, argv);
+            return true;
+        }
+    }
+    return false;
+}
 
 static void usage(FILE *f)
 {
@@ -31,8 +32,10 @@ static void usage(FILE *f)
           "       hilda COMMAND --help\n\n"
           "The host tool for the hilda test firmware on the nRF52840 dongle (libusb-1.0).\n\n"
           "Commands:\n", f);
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    for (const struct cmd *const *k = hilda_commands; *k; k++)
+        if ((*k)->name)
+            fprintf(f, "  %-11s %s\n", (*k)->name, (*k)->summary);
+    fprintf(f, "  %-11s %s\n", "batch", batch_summary);
     cli_print_common_help(f);
     fputs("\nMore: docs/host.md.\n", f);
 }
@@ -69,30 +72,23 @@ int main(int argc, char **argv)
         return hilda_status_exit_code(HILDA_ERR_USAGE);
     }
     const char *name = argv[optind];
+    int rc;
     if (strcmp(name, "help") == 0) {
         if (optind + 1 < argc) {
             char *help_argv[] = { argv[optind + 1], (char *)"--help", NULL };
-            for (size_t i = 0; i < NCOMMANDS; i++)
-                if (strcmp(commands[i].name, argv[optind + 1]) == 0) {
-                    c.command = commands[i].name;
-                    optind = 0;
-                    return commands[i].fn(&c, 2, help_argv);
-                }
+            optind = 0;
+            if (dispatch(&c, help_argv[0], 2, help_argv, &rc))
+                return rc;
         }
         usage(stdout);
         return 0;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (strcmp(commands[i].name, name) != 0)
-            continue;
-        c.command = commands[i].name;
-        int sub_argc = argc - optind;
-        char **sub_argv = argv + optind;
-        optind = 0;   /* 0, not 1: glibc then forgets the "+" of the global scan */
-        int rc = commands[i].fn(&c, sub_argc, sub_argv);
-        if (c.ctx)
-            libusb_exit(c.ctx);
-        return rc;
-    }
-    return cli_usage_error(&c, "unknown command \"%s\"", name);
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    optind = 0;   /* 0, not 1: glibc then forgets the "+" of the global scan */
+    if (!dispatch(&c, name, sub_argc, sub_argv, &rc))
+        return cli_usage_error(&c, "unknown command \"%s\"", name);
+    if (c.ctx)
+        libusb_exit(c.ctx);
+    return rc;
 }

@@ -21,6 +21,7 @@
 #include "desc.h"
 #include "descprint.h"
 #include "descset.h"
+#include "setups.h"
 #include "json.h"
 #include "validate.h"
 
@@ -58,11 +59,8 @@ static void exercise(struct hilda_desc_set *s)
         hilda_print_desc_set(out, s, true);
         hilda_print_findings(out, &f);
     }
-    struct hj j;
-    hj_init(&j);
-    hilda_json_desc_set(&j, s);
-    hilda_json_findings(&j, &f);
-    hj_free(&j);
+    json_decref(hilda_json_desc_set(s));
+    json_decref(hilda_json_findings(&f));
     uint8_t refs[HILDA_SET_STRINGS_MAX];
     hilda_desc_set_string_refs(s, refs, HILDA_SET_STRINGS_MAX);
     hilda_findings_free(&f);
@@ -111,10 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hilda_parse_string(copy, n, "string", text, sizeof text, &f);
         hilda_parse_langids(copy, n, langs, 16, &f);
         hilda_findings_free(&f);
-        struct hj j;
-        hj_init(&j);
-        hj_str(&j, text);
-        hj_free(&j);
+        json_decref(hj_str(text));
         break;
     }
     default: {
@@ -139,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (len >= 1 && s.n_strings < HILDA_SET_STRINGS_MAX) {
                     struct hilda_string_entry *x = &s.strings[s.n_strings++];
                     x->index = v[0];
-                    x->langid = 0x0409;
+                    x->langid = HILDA_LANGID_EN_US;
                     put(&x->raw, v + 1, len - 1);
                 }
                 break;

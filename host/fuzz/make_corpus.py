@@ -11,6 +11,9 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from rig.vocabulary import P  # noqa: E402  (the vendor protocol, read from include/hilda/protocol.h)
+
 DEVICE = bytes.fromhex("120101020000004009120100010001020301")
 CONFIG = bytes.fromhex("09022000010100803209040000" "02ff000004" "0705810240" "0000" "0705010240" "0000")
 BOS = bytes.fromhex("050f0c0001" "07100200000000")
@@ -124,12 +127,22 @@ def corpus():
 
 def json_corpus():
     reqs = [
-        {"id": 1, "cmd": "ctrl", "bmRequestType": 192, "bRequest": 1, "wValue": 0, "wIndex": 0, "wLength": 8,
-         "timeout_ms": 1000},
+        {"id": 1, "cmd": "ctrl", "bmRequestType": P["HILDA_REQTYPE_IN"], "bRequest": P["HILDA_REQ_GET_VERSION"],
+         "wValue": 0, "wIndex": 0, "wLength": 8, "timeout_ms": 1000},
         {"id": "a", "cmd": "echo", "data": "0102"},
         {"id": 3, "cmd": "stress", "piece": "random", "count": 100, "seed": 7},
         {"id": 4, "cmd": "desc", "blob": (DEVICE + CONFIG).hex()},
         {"id": None, "cmd": "list", "all": True, "x": [1, 2.5, -3e10, {"k": "\u00e9\ud83d\ude00"}]},
+        {"id": 5, "cmd": "ch9", "only": "9.9", "no_reset": True, "rounds": 2},
+        {"id": 6, "cmd": "ch9", "list": True},
+        {"id": 7, "cmd": "timing", "kinds": "in,out", "sizes": "8,64", "count": 10, "device": False},
+        {"id": 8, "cmd": "uart_send", "data": "68656c6c6f"},
+        {"id": 9, "cmd": "uart_recv", "count": 10, "idle_ms": 50, "max_ms": 500},
+        {"id": 10, "cmd": "uart_baud", "baud": "115200"},
+        {"id": 11, "cmd": "fault_delay", "ms": 500},
+        {"id": 12, "cmd": "reset", "wait_ms": 10000},
+        {"id": 13, "cmd": "open", "vidpid": "1209:0001", "serial": "1209CAFE00D0BEEF"},
+        {"id": 14, "cmd": "echo", "length": 200, "read_length": 100},
     ]
     files = {f"req-{i}": json.dumps(r).encode() for i, r in enumerate(reqs)}
     files["escapes"] = b'{"s":"\\u0000\\n\\t\\"\\\\\\/\\ud800","n":-0.0e-5}'

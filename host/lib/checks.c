@@ -60,16 +60,16 @@ const char *hilda_result_name(enum hilda_result r)
     }
 }
 
-void hilda_json_checks(struct hj *j, const struct hilda_checks *c)
+json_t *hilda_json_checks(const struct hilda_checks *c)
 {
-    hj_arr(j);
+    json_t *a = json_array();
     for (size_t i = 0; i < c->n; i++) {
-        hj_obj(j);
-        hj_kstr(j, "id", c->v[i].id);
-        hj_kstr(j, "title", c->v[i].title);
-        hj_kstr(j, "result", hilda_result_name(c->v[i].result));
-        hj_kstr(j, "reason", c->v[i].reason);
-        hj_obj_end(j);
+        json_t *o = json_object();
+        hj_set_str(o, "id", c->v[i].id);
+        hj_set_str(o, "title", c->v[i].title);
+        hj_set_str(o, "result", hilda_result_name(c->v[i].result));
+        hj_set_str(o, "reason", c->v[i].reason);
+        hj_append(a, o);
     }
-    hj_arr_end(j);
+    return a;
 }

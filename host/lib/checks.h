@@ -27,6 +27,7 @@ void hilda_checks_add(struct hilda_checks *c, const char *id, const char *title,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 size_t hilda_checks_count(const struct hilda_checks *c, enum hilda_result r);
 const char *hilda_result_name(enum hilda_result r);
-void hilda_json_checks(struct hj *j, const struct hilda_checks *c);
+/* [{"id", "title", "result", "reason"}, ...] */
+json_t *hilda_json_checks(const struct hilda_checks *c);
 
 #endif

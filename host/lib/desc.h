@@ -20,6 +20,13 @@
  * of 2-byte descriptors is 32767; nothing real comes near. */
 #define HILDA_DESC_RECORDS_MAX     4096
 
+/* bcdUSB from which a device has a BOS descriptor (USB 2.0 LPM ECN: "2.01") */
+#define HILDA_BCD_USB_BOS          0x0201
+/* bLength of an endpoint descriptor in the audio class 1.0 form (7 + bRefresh, bSynchAddress) */
+#define HILDA_DT_ENDPOINT_AUDIO_SIZE 9
+/* Descriptor types 0x20 and up are class-specific (usb.org common class spec) */
+#define HILDA_DT_CLASS_FIRST       0x20
+
 struct hilda_device_desc {
     uint8_t bLength, bDescriptorType;
     uint16_t bcdUSB;

@@ -290,199 +290,183 @@ void hilda_print_findings(FILE *o, const struct hilda_findings *f)
         fprintf(o, "  ... and %zu more not shown\n", f->dropped);
 }
 
-static void json_raw(struct hj *j, const char *key, const struct hilda_raw *r)
+static json_t *json_raw(const struct hilda_raw *r)
 {
-    hj_key(j, key);
-    if (r->present)
-        hj_hex(j, r->data, r->len);
-    else
-        hj_null(j);
+    return r->present ? hj_hex(r->data, r->len) : json_null();
 }
 
-static void json_config(struct hj *j, const struct hilda_desc_set *s, size_t ci)
+static json_t *json_config(const struct hilda_desc_set *s, size_t ci)
 {
     const struct hilda_raw *r = &s->configs[ci];
-    hj_obj(j);
-    hj_kuint(j, "index", ci);
-    json_raw(j, "raw", r);
+    json_t *o = json_object();
+    hj_set_uint(o, "index", ci);
+    hj_set(o, "raw", json_raw(r));
     if (!r->present) {
-        hj_kstr(j, "error", hilda_status_name(r->status));
-        hj_obj_end(j);
-        return;
+        hj_set_str(o, "error", hilda_status_name(r->status));
+        return o;
     }
     struct hilda_desc_list l;
     hilda_desc_list_init(&l);
     hilda_parse_config(r->data, r->len, NULL, &l, NULL);
-    hj_key(j, "descriptors");
-    hj_arr(j);
+    json_t *list = json_array();
     for (size_t i = 0; i < l.n; i++) {
         const struct hilda_desc *x = &l.v[i];
-        hj_obj(j);
-        hj_kuint(j, "offset", x->offset);
-        hj_kuint(j, "bLength", x->bLength);
-        hj_kuint(j, "bDescriptorType", x->bDescriptorType);
-        hj_kstr(j, "type", hilda_desc_type_name(x->bDescriptorType));
-        hj_kuint(j, "depth", x->depth);
-        hj_kbool(j, "decoded", x->decoded);
+        json_t *j = json_object();
+        hj_set_uint(j, "offset", x->offset);
+        hj_set_uint(j, "bLength", x->bLength);
+        hj_set_uint(j, "bDescriptorType", x->bDescriptorType);
+        hj_set_str(j, "type", hilda_desc_type_name(x->bDescriptorType));
+        hj_set_uint(j, "depth", x->depth);
+        hj_set_bool(j, "decoded", x->decoded);
         if (x->decoded) {
             switch (x->kind) {
             case HILDA_KIND_CONFIG:
-                hj_kuint(j, "wTotalLength", x->u.config.wTotalLength);
-                hj_kuint(j, "bNumInterfaces", x->u.config.bNumInterfaces);
-                hj_kuint(j, "bConfigurationValue", x->u.config.bConfigurationValue);
-                hj_kuint(j, "iConfiguration", x->u.config.iConfiguration);
-                hj_kuint(j, "bmAttributes", x->u.config.bmAttributes);
-                hj_kuint(j, "bMaxPower", x->u.config.bMaxPower);
+                hj_set_uint(j, "wTotalLength", x->u.config.wTotalLength);
+                hj_set_uint(j, "bNumInterfaces", x->u.config.bNumInterfaces);
+                hj_set_uint(j, "bConfigurationValue", x->u.config.bConfigurationValue);
+                hj_set_uint(j, "iConfiguration", x->u.config.iConfiguration);
+                hj_set_uint(j, "bmAttributes", x->u.config.bmAttributes);
+                hj_set_uint(j, "bMaxPower", x->u.config.bMaxPower);
                 break;
             case HILDA_KIND_INTERFACE:
-                hj_kuint(j, "bInterfaceNumber", x->u.intf.bInterfaceNumber);
-                hj_kuint(j, "bAlternateSetting", x->u.intf.bAlternateSetting);
-                hj_kuint(j, "bNumEndpoints", x->u.intf.bNumEndpoints);
-                hj_kuint(j, "bInterfaceClass", x->u.intf.bInterfaceClass);
-                hj_kuint(j, "bInterfaceSubClass", x->u.intf.bInterfaceSubClass);
-                hj_kuint(j, "bInterfaceProtocol", x->u.intf.bInterfaceProtocol);
-                hj_kuint(j, "iInterface", x->u.intf.iInterface);
+                hj_set_uint(j, "bInterfaceNumber", x->u.intf.bInterfaceNumber);
+                hj_set_uint(j, "bAlternateSetting", x->u.intf.bAlternateSetting);
+                hj_set_uint(j, "bNumEndpoints", x->u.intf.bNumEndpoints);
+                hj_set_uint(j, "bInterfaceClass", x->u.intf.bInterfaceClass);
+                hj_set_uint(j, "bInterfaceSubClass", x->u.intf.bInterfaceSubClass);
+                hj_set_uint(j, "bInterfaceProtocol", x->u.intf.bInterfaceProtocol);
+                hj_set_uint(j, "iInterface", x->u.intf.iInterface);
                 break;
             case HILDA_KIND_ENDPOINT:
-                hj_kuint(j, "bEndpointAddress", x->u.ep.bEndpointAddress);
-                hj_kuint(j, "bmAttributes", x->u.ep.bmAttributes);
-                hj_kstr(j, "transfer_type", ep_type(x->u.ep.bmAttributes));
-                hj_kuint(j, "wMaxPacketSize", x->u.ep.wMaxPacketSize);
-                hj_kuint(j, "bInterval", x->u.ep.bInterval);
+                hj_set_uint(j, "bEndpointAddress", x->u.ep.bEndpointAddress);
+                hj_set_uint(j, "bmAttributes", x->u.ep.bmAttributes);
+                hj_set_str(j, "transfer_type", ep_type(x->u.ep.bmAttributes));
+                hj_set_uint(j, "wMaxPacketSize", x->u.ep.wMaxPacketSize);
+                hj_set_uint(j, "bInterval", x->u.ep.bInterval);
                 break;
             case HILDA_KIND_IAD:
-                hj_kuint(j, "bFirstInterface", x->u.iad.bFirstInterface);
-                hj_kuint(j, "bInterfaceCount", x->u.iad.bInterfaceCount);
-                hj_kuint(j, "bFunctionClass", x->u.iad.bFunctionClass);
-                hj_kuint(j, "bFunctionSubClass", x->u.iad.bFunctionSubClass);
-                hj_kuint(j, "bFunctionProtocol", x->u.iad.bFunctionProtocol);
-                hj_kuint(j, "iFunction", x->u.iad.iFunction);
+                hj_set_uint(j, "bFirstInterface", x->u.iad.bFirstInterface);
+                hj_set_uint(j, "bInterfaceCount", x->u.iad.bInterfaceCount);
+                hj_set_uint(j, "bFunctionClass", x->u.iad.bFunctionClass);
+                hj_set_uint(j, "bFunctionSubClass", x->u.iad.bFunctionSubClass);
+                hj_set_uint(j, "bFunctionProtocol", x->u.iad.bFunctionProtocol);
+                hj_set_uint(j, "iFunction", x->u.iad.iFunction);
                 break;
             default:
-                hj_khex(j, "raw", x->raw, x->avail);
+                hj_set_hex(j, "raw", x->raw, x->avail);
                 break;
             }
         }
-        hj_obj_end(j);
+        hj_append(list, j);
     }
-    hj_arr_end(j);
-    hj_kbool(j, "truncated", l.truncated);
-    hj_obj_end(j);
+    hj_set(o, "descriptors", list);
+    hj_set_bool(o, "truncated", l.truncated);
     hilda_desc_list_free(&l);
+    return o;
 }
 
-void hilda_json_desc_set(struct hj *j, const struct hilda_desc_set *s)
+json_t *hilda_json_desc_set(const struct hilda_desc_set *s)
 {
-    hj_obj(j);
+    json_t *o = json_object();
     struct hilda_device_desc d;
-    hj_key(j, "device");
     if (s->device.present) {
         hilda_parse_device(s->device.data, s->device.len, &d, NULL);
-        hj_obj(j);
-        json_raw(j, "raw", &s->device);
-        hj_kuint(j, "bLength", d.bLength);
-        hj_kuint(j, "bDescriptorType", d.bDescriptorType);
-        hj_kuint(j, "bcdUSB", d.bcdUSB);
-        hj_kuint(j, "bDeviceClass", d.bDeviceClass);
-        hj_kuint(j, "bDeviceSubClass", d.bDeviceSubClass);
-        hj_kuint(j, "bDeviceProtocol", d.bDeviceProtocol);
-        hj_kuint(j, "bMaxPacketSize0", d.bMaxPacketSize0);
-        hj_kuint(j, "idVendor", d.idVendor);
-        hj_kuint(j, "idProduct", d.idProduct);
-        hj_kuint(j, "bcdDevice", d.bcdDevice);
-        hj_kuint(j, "iManufacturer", d.iManufacturer);
-        hj_kuint(j, "iProduct", d.iProduct);
-        hj_kuint(j, "iSerialNumber", d.iSerialNumber);
-        hj_kuint(j, "bNumConfigurations", d.bNumConfigurations);
-        hj_obj_end(j);
+        json_t *j = json_object();
+        hj_set(j, "raw", json_raw(&s->device));
+        hj_set_uint(j, "bLength", d.bLength);
+        hj_set_uint(j, "bDescriptorType", d.bDescriptorType);
+        hj_set_uint(j, "bcdUSB", d.bcdUSB);
+        hj_set_uint(j, "bDeviceClass", d.bDeviceClass);
+        hj_set_uint(j, "bDeviceSubClass", d.bDeviceSubClass);
+        hj_set_uint(j, "bDeviceProtocol", d.bDeviceProtocol);
+        hj_set_uint(j, "bMaxPacketSize0", d.bMaxPacketSize0);
+        hj_set_uint(j, "idVendor", d.idVendor);
+        hj_set_uint(j, "idProduct", d.idProduct);
+        hj_set_uint(j, "bcdDevice", d.bcdDevice);
+        hj_set_uint(j, "iManufacturer", d.iManufacturer);
+        hj_set_uint(j, "iProduct", d.iProduct);
+        hj_set_uint(j, "iSerialNumber", d.iSerialNumber);
+        hj_set_uint(j, "bNumConfigurations", d.bNumConfigurations);
+        hj_set(o, "device", j);
     } else {
-        hj_null(j);
+        hj_set(o, "device", json_null());
     }
-    hj_key(j, "configurations");
-    hj_arr(j);
+    json_t *configs = json_array();
     for (size_t i = 0; i < s->n_configs && i < HILDA_SET_CONFIGS_MAX; i++)
-        json_config(j, s, i);
-    hj_arr_end(j);
-    hj_key(j, "bos");
+        hj_append(configs, json_config(s, i));
+    hj_set(o, "configurations", configs);
     if (s->bos.present) {
         struct hilda_desc_list l;
         hilda_desc_list_init(&l);
         hilda_parse_bos(s->bos.data, s->bos.len, &l, NULL);
-        hj_obj(j);
-        json_raw(j, "raw", &s->bos);
-        hj_key(j, "capabilities");
-        hj_arr(j);
+        json_t *bos = json_object();
+        hj_set(bos, "raw", json_raw(&s->bos));
+        json_t *caps = json_array();
         for (size_t i = 1; i < l.n; i++) {
             const struct hilda_desc *x = &l.v[i];
-            hj_obj(j);
-            hj_kuint(j, "bLength", x->bLength);
-            hj_kuint(j, "bDescriptorType", x->bDescriptorType);
+            json_t *j = json_object();
+            hj_set_uint(j, "bLength", x->bLength);
+            hj_set_uint(j, "bDescriptorType", x->bDescriptorType);
             if (x->decoded && x->kind == HILDA_KIND_DEVCAP) {
-                hj_kuint(j, "bDevCapabilityType", x->u.cap.bDevCapabilityType);
+                hj_set_uint(j, "bDevCapabilityType", x->u.cap.bDevCapabilityType);
                 if (x->u.cap.bDevCapabilityType == USB_CAP_USB20_EXT)
-                    hj_kuint(j, "bmAttributes", x->u.cap.bmAttributes);
+                    hj_set_uint(j, "bmAttributes", x->u.cap.bmAttributes);
             }
-            hj_khex(j, "raw", x->raw, x->avail);
-            hj_obj_end(j);
+            hj_set_hex(j, "raw", x->raw, x->avail);
+            hj_append(caps, j);
         }
-        hj_arr_end(j);
-        hj_obj_end(j);
+        hj_set(bos, "capabilities", caps);
+        hj_set(o, "bos", bos);
         hilda_desc_list_free(&l);
     } else {
-        hj_null(j);
+        hj_set(o, "bos", json_null());
     }
-    hj_key(j, "langids");
-    hj_arr(j);
+    json_t *langids = json_array();
     if (s->string0.present) {
         uint16_t langs[HILDA_SET_LANGIDS_MAX];
         size_t n = hilda_parse_langids(s->string0.data, s->string0.len, langs, HILDA_SET_LANGIDS_MAX, NULL);
         for (size_t i = 0; i < n; i++)
-            hj_uint(j, langs[i]);
+            hj_append(langids, hj_uint(langs[i]));
     }
-    hj_arr_end(j);
-    hj_key(j, "strings");
-    hj_arr(j);
+    hj_set(o, "langids", langids);
+    json_t *strings = json_array();
     for (size_t i = 0; i < s->n_strings; i++) {
         const struct hilda_string_entry *x = &s->strings[i];
-        hj_obj(j);
-        hj_kuint(j, "index", x->index);
-        hj_kuint(j, "langid", x->langid);
-        json_raw(j, "raw", &x->raw);
+        json_t *j = json_object();
+        hj_set_uint(j, "index", x->index);
+        hj_set_uint(j, "langid", x->langid);
+        hj_set(j, "raw", json_raw(&x->raw));
         if (x->raw.present) {
             char text[TEXT_MAX];
             hilda_parse_string(x->raw.data, x->raw.len, NULL, text, sizeof text, NULL);
-            hj_kstr(j, "text", text);
+            hj_set_str(j, "text", text);
         } else {
-            hj_kstr(j, "error", hilda_status_name(x->raw.status));
+            hj_set_str(j, "error", hilda_status_name(x->raw.status));
         }
-        hj_obj_end(j);
+        hj_append(strings, j);
     }
-    hj_arr_end(j);
+    hj_set(o, "strings", strings);
     if (s->from_device) {
-        json_raw(j, "device_qualifier", &s->qualifier);
-        json_raw(j, "other_speed_configuration", &s->other_speed);
-        json_raw(j, "status", &s->status);
-        hj_key(j, "active_configuration");
-        if (s->active_config >= 0)
-            hj_int(j, s->active_config);
-        else
-            hj_null(j);
-        hj_kstr(j, "speed", hilda_speed_name(s->speed));
+        hj_set(o, "device_qualifier", json_raw(&s->qualifier));
+        hj_set(o, "other_speed_configuration", json_raw(&s->other_speed));
+        hj_set(o, "status", json_raw(&s->status));
+        hj_set(o, "active_configuration", s->active_config >= 0 ? json_integer(s->active_config) : json_null());
+        hj_set_str(o, "speed", hilda_speed_name(s->speed));
     }
-    hj_obj_end(j);
+    return o;
 }
 
-void hilda_json_findings(struct hj *j, const struct hilda_findings *f)
+json_t *hilda_json_findings(const struct hilda_findings *f)
 {
-    hj_arr(j);
+    json_t *a = json_array();
     for (size_t i = 0; i < f->n; i++) {
         const struct hilda_finding *x = &f->v[i];
-        hj_obj(j);
-        hj_kstr(j, "id", x->id);
-        hj_kstr(j, "severity", hilda_severity_name(x->severity));
-        hj_kstr(j, "where", x->where);
-        hj_kstr(j, "message", x->message);
-        hj_obj_end(j);
+        json_t *j = json_object();
+        hj_set_str(j, "id", x->id);
+        hj_set_str(j, "severity", hilda_severity_name(x->severity));
+        hj_set_str(j, "where", x->where);
+        hj_set_str(j, "message", x->message);
+        hj_append(a, j);
     }
-    hj_arr_end(j);
+    return a;
 }

@@ -13,7 +13,8 @@
 void hilda_print_desc_set(FILE *out, const struct hilda_desc_set *s, bool hex);
 void hilda_print_findings(FILE *out, const struct hilda_findings *f);
 
-void hilda_json_desc_set(struct hj *j, const struct hilda_desc_set *s);
-void hilda_json_findings(struct hj *j, const struct hilda_findings *f);
+/* New JSON values (device text made valid UTF-8 on the way) */
+json_t *hilda_json_desc_set(const struct hilda_desc_set *s);
+json_t *hilda_json_findings(const struct hilda_findings *f);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "setups.h"
 #include "xfer.h"
 
 #define LONGEST_CONFIG 65535u
@@ -58,7 +59,7 @@ static enum hilda_status get_desc(struct hilda_device *d, uint8_t type, uint8_t 
     uint8_t *buf = malloc(wLength ? wLength : 1);
     if (!buf)
         return hilda_fail(e, HILDA_ERR_INTERNAL, "out of memory reading descriptors");
-    struct usb_setup s = { 0x80, 0x06, (uint16_t)(type << 8 | index), langid, wLength };
+    struct usb_setup s = hilda_setup_get_descriptor(type, index, langid, wLength);
     size_t got = 0;
     struct hilda_error local;
     enum hilda_status st = hilda_ctrl(d, &s, buf, 0, &got, &local);
@@ -207,12 +208,12 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
     for (size_t i = 0; i < nrefs; i++) {
         struct hilda_string_entry *x = &s->strings[s->n_strings++];
         x->index = refs[i];
-        x->langid = nlang ? langids[0] : 0x0409;
+        x->langid = nlang ? langids[0] : HILDA_LANGID_EN_US;
         if ((st = get_desc(d, USB_DT_STRING, x->index, x->langid, 255, &x->raw, e)))
             return st;
     }
 
-    struct usb_setup gs = { 0x80, 0x00, 0, 0, 2 };
+    struct usb_setup gs = hilda_setup_get_status(USB_RT_DEVICE_IN, 0);
     uint8_t status[2];
     size_t got;
     struct hilda_error local;
@@ -227,7 +228,7 @@ enum hilda_status hilda_fetch_descriptors(struct hilda_device *d, struct hilda_d
         s->status.status = st;
 
     uint8_t cfg;
-    struct usb_setup gc = { 0x80, 0x08, 0, 0, 1 };
+    struct usb_setup gc = hilda_setup_get_configuration();
     if (hilda_ctrl(d, &gc, &cfg, 0, &got, NULL) == HILDA_OK && got == 1)
         s->active_config = cfg;
     return HILDA_OK;

@@ -72,7 +72,8 @@ static enum hilda_mode mode_of(uint16_t vid, uint16_t pid)
 {
     if (vid == HILDA_USB_VID && pid == HILDA_USB_PID)
         return HILDA_MODE_APP;
-    if (vid == HILDA_BOOTLOADER_VID && pid == HILDA_BOOTLOADER_PID)
+    if ((vid == HILDA_BOOTLOADER_VID && pid == HILDA_BOOTLOADER_PID) ||
+        (vid == NORDIC_OPEN_BOOTLOADER_VID && pid == NORDIC_OPEN_BOOTLOADER_PID))
         return HILDA_MODE_BOOTLOADER;
     return HILDA_MODE_OTHER;
 }
@@ -94,14 +95,15 @@ static void path_of(libusb_device *dev, char *out, size_t cap)
 static int read_string(libusb_device_handle *h, uint8_t index, char *out, size_t cap)
 {
     uint8_t buf[USB_DT_STRING_MAX];
-    int n = libusb_control_transfer(h, 0x80, 0x06, 0x0300, 0, buf, sizeof buf, SERIAL_TIMEOUT_MS);
+    int n = libusb_control_transfer(h, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_STRING, 0), 0,
+                                    buf, sizeof buf, SERIAL_TIMEOUT_MS);
     if (n < 0)
         return n;
     uint16_t lang;
     if (hilda_parse_langids(buf, (size_t)n, &lang, 1, NULL) < 1)
         return LIBUSB_ERROR_OTHER;
-    n = libusb_control_transfer(h, 0x80, 0x06, (uint16_t)(0x0300 | index), lang, buf, sizeof buf,
-                                SERIAL_TIMEOUT_MS);
+    n = libusb_control_transfer(h, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_STRING, index), lang,
+                                buf, sizeof buf, SERIAL_TIMEOUT_MS);
     if (n < 0)
         return n;
     if (!hilda_parse_string(buf, (size_t)n, NULL, out, cap, NULL))

@@ -10,13 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hilda/bootloader.h"
 #include "hilda/protocol.h"
 #include "status.h"
 
-/* The Nordic Open USB (DFU) bootloader of the PCA10059, a CDC-ACM device
- * (nrf52840.md §6.3). Not part of the vendor protocol, hence here. */
-#define HILDA_BOOTLOADER_VID 0x1915
-#define HILDA_BOOTLOADER_PID 0x521F
 
 #define HILDA_DEFAULT_TIMEOUT_MS 1000
 #define HILDA_SERIAL_MAX 128
@@ -24,7 +21,7 @@
 
 enum hilda_mode {
     HILDA_MODE_APP = 1,          /* hilda firmware, HILDA_USB_VID:HILDA_USB_PID */
-    HILDA_MODE_BOOTLOADER = 2,   /* Nordic Open DFU bootloader */
+    HILDA_MODE_BOOTLOADER = 2,   /* a Secure DFU bootloader: Nordic's Open USB one or hilda's own */
     HILDA_MODE_OTHER = 4,        /* anything else (list --all, or an explicit --device VID:PID) */
 };
 

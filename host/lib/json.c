@@ -4,101 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hj_init(struct hj *j)
-{
-    memset(j, 0, sizeof *j);
-}
-
-void hj_free(struct hj *j)
-{
-    free(j->buf);
-    memset(j, 0, sizeof *j);
-}
-
-void hj_reset(struct hj *j)
-{
-    char *buf = j->buf;
-    size_t cap = j->cap;
-    memset(j, 0, sizeof *j);
-    j->buf = buf;
-    j->cap = cap;
-    if (buf)
-        buf[0] = '\0';
-}
-
-const char *hj_text(const struct hj *j)
-{
-    return j->buf && !j->oom ? j->buf : "";
-}
-
-bool hj_print(const struct hj *j, FILE *f)
-{
-    if (j->oom)
-        return false;
-    fputs(hj_text(j), f);
-    fputc('\n', f);
-    return fflush(f) == 0 && !ferror(f);
-}
-
-static void put(struct hj *j, const char *s, size_t n)
-{
-    if (j->oom)
-        return;
-    if (j->len + n + 1 > j->cap) {
-        size_t cap = j->cap ? j->cap : 256;
-        while (j->len + n + 1 > cap)
-            cap *= 2;
-        char *b = realloc(j->buf, cap);
-        if (!b) {
-            j->oom = true;
-            return;
-        }
-        j->buf = b;
-        j->cap = cap;
-    }
-    memcpy(j->buf + j->len, s, n);
-    j->len += n;
-    j->buf[j->len] = '\0';
-}
-
-static void putc_(struct hj *j, char c)
-{
-    put(j, &c, 1);
-}
-
-/* Before any value: a comma if one came before at this level. */
-static void before_value(struct hj *j)
-{
-    if (j->after_key) {
-        j->after_key = false;
-        return;
-    }
-    if (j->comma[j->depth])
-        putc_(j, ',');
-    j->comma[j->depth] = true;
-}
-
-static void open_(struct hj *j, char c)
-{
-    before_value(j);
-    putc_(j, c);
-    if (j->depth < HJ_DEPTH_MAX)
-        j->depth++;
-    j->comma[j->depth] = false;
-}
-
-static void close_(struct hj *j, char c)
-{
-    putc_(j, c);
-    if (j->depth > 0)
-        j->depth--;
-}
-
-void hj_obj(struct hj *j) { open_(j, '{'); }
-void hj_obj_end(struct hj *j) { close_(j, '}'); }
-void hj_arr(struct hj *j) { open_(j, '['); }
-void hj_arr_end(struct hj *j) { close_(j, ']'); }
-
 /* Length of the well-formed UTF-8 sequence at s (0 if not well-formed). */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
@@ -131,123 +36,111 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-static void string_body(struct hj *j, const char *s, size_t n)
+size_t hilda_utf8_clean(const char *in, size_t n, char *out)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    putc_(j, '"');
+    const unsigned char *p = (const unsigned char *)in;
+    size_t i = 0, k = 0;
     while (i < n) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') {
-            char e[2] = { '\\', (char)c };
-            put(j, e, 2);
-            i++;
-        } else if (c < 0x20 || c == 0x7F) {
-            char e[8];
-            int k = snprintf(e, sizeof e, "\\u%04x", c);
-            put(j, e, (size_t)k);
+        size_t len = utf8_seq(p + i, n - i);
+        if (len == 0) {
+            memcpy(out + k, "\xef\xbf\xbd", 3);   /* U+FFFD for this one byte */
+            k += 3;
             i++;
         } else {
-            size_t len = utf8_seq(p + i, n - i);
-            if (len == 0) {
-                put(j, "\\ufffd", 6);
-                i++;
-            } else {
-                put(j, s + i, len);
-                i += len;
-            }
+            memcpy(out + k, in + i, len);
+            k += len;
+            i += len;
         }
     }
-    putc_(j, '"');
+    out[k] = '\0';
+    return k;
 }
 
-void hj_key(struct hj *j, const char *key)
+json_t *hj_strn(const char *s, size_t n)
 {
-    before_value(j);
-    string_body(j, key, strlen(key));
-    putc_(j, ':');
-    j->after_key = true;
+    if (!s)
+        return json_string("");
+    char *clean = malloc(3 * n + 1);
+    if (!clean)
+        return NULL;
+    size_t k = hilda_utf8_clean(s, n, clean);
+    json_t *v = json_stringn_nocheck(clean, k);   /* well-formed by construction */
+    free(clean);
+    return v;
 }
 
-void hj_strn(struct hj *j, const char *s, size_t n)
+json_t *hj_str(const char *s)
 {
-    before_value(j);
-    string_body(j, s ? s : "", s ? n : 0);
+    return hj_strn(s, s ? strlen(s) : 0);
 }
 
-void hj_str(struct hj *j, const char *s)
+json_t *hj_uint(unsigned long long v)
 {
-    hj_strn(j, s, s ? strlen(s) : 0);
+    if (v > (unsigned long long)INT64_MAX)
+        return json_real((double)v);
+    return json_integer((json_int_t)v);
 }
 
-void hj_int(struct hj *j, long long v)
+json_t *hj_real(double v)
 {
-    char b[32];
-    int n = snprintf(b, sizeof b, "%lld", v);
-    before_value(j);
-    put(j, b, (size_t)n);
-}
-
-void hj_uint(struct hj *j, unsigned long long v)
-{
-    char b[32];
-    int n = snprintf(b, sizeof b, "%llu", v);
-    before_value(j);
-    put(j, b, (size_t)n);
-}
-
-void hj_double(struct hj *j, double v)
-{
-    if (!isfinite(v)) {
-        hj_null(j);
-        return;
-    }
+    if (!isfinite(v))
+        return json_null();
+    /* 6 significant digits, as %.6g writes them; an integral result stays
+     * an integer ("2", not jansson's "2.0") */
     char b[48];
-    int n = snprintf(b, sizeof b, "%.6g", v);
-    before_value(j);
-    put(j, b, (size_t)n);
+    snprintf(b, sizeof b, "%.6g", v);
+    if (!strpbrk(b, ".eE"))
+        return json_integer(strtoll(b, NULL, 10));
+    return json_real(strtod(b, NULL));
 }
 
-void hj_bool(struct hj *j, bool v)
-{
-    before_value(j);
-    put(j, v ? "true" : "false", v ? 4 : 5);
-}
-
-void hj_null(struct hj *j)
-{
-    before_value(j);
-    put(j, "null", 4);
-}
-
-void hj_hex(struct hj *j, const uint8_t *data, size_t n)
+json_t *hj_hex(const uint8_t *data, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
-    before_value(j);
-    putc_(j, '"');
-    char chunk[128];
-    size_t k = 0;
+    char *s = malloc(2 * n + 1);
+    if (!s)
+        return NULL;
     for (size_t i = 0; i < n; i++) {
-        chunk[k++] = digits[data[i] >> 4];
-        chunk[k++] = digits[data[i] & 15];
-        if (k == sizeof chunk) {
-            put(j, chunk, k);
-            k = 0;
-        }
+        s[2 * i] = digits[data[i] >> 4];
+        s[2 * i + 1] = digits[data[i] & 15];
     }
-    put(j, chunk, k);
-    putc_(j, '"');
+    s[2 * n] = '\0';
+    json_t *v = json_stringn_nocheck(s, 2 * n);
+    free(s);
+    return v;
 }
 
-void hj_raw(struct hj *j, const char *json)
+void hj_set(json_t *obj, const char *key, json_t *value)
 {
-    before_value(j);
-    put(j, json, strlen(json));
+    json_object_set_new(obj, key, value);   /* takes the value over, even when it fails */
 }
 
-void hj_kstr(struct hj *j, const char *k, const char *v) { hj_key(j, k); hj_str(j, v); }
-void hj_kint(struct hj *j, const char *k, long long v) { hj_key(j, k); hj_int(j, v); }
-void hj_kuint(struct hj *j, const char *k, unsigned long long v) { hj_key(j, k); hj_uint(j, v); }
-void hj_kdouble(struct hj *j, const char *k, double v) { hj_key(j, k); hj_double(j, v); }
-void hj_kbool(struct hj *j, const char *k, bool v) { hj_key(j, k); hj_bool(j, v); }
-void hj_khex(struct hj *j, const char *k, const uint8_t *d, size_t n) { hj_key(j, k); hj_hex(j, d, n); }
+void hj_set_str(json_t *obj, const char *key, const char *s) { hj_set(obj, key, hj_str(s)); }
+void hj_set_int(json_t *obj, const char *key, long long v) { hj_set(obj, key, json_integer(v)); }
+void hj_set_uint(json_t *obj, const char *key, unsigned long long v) { hj_set(obj, key, hj_uint(v)); }
+void hj_set_real(json_t *obj, const char *key, double v) { hj_set(obj, key, hj_real(v)); }
+void hj_set_bool(json_t *obj, const char *key, bool v) { hj_set(obj, key, json_boolean(v)); }
+void hj_set_hex(json_t *obj, const char *key, const uint8_t *d, size_t n) { hj_set(obj, key, hj_hex(d, n)); }
+
+void hj_append(json_t *arr, json_t *value)
+{
+    json_array_append_new(arr, value);
+}
+
+char *hj_dump(const json_t *v)
+{
+    /* JSON_REAL_PRECISION(6): the digits hj_real kept; no JSON_ENSURE_ASCII:
+     * text stays UTF-8 as it was */
+    return json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(6) | JSON_ENCODE_ANY);
+}
+
+bool hj_print(const json_t *v, FILE *f)
+{
+    char *t = v ? hj_dump(v) : NULL;
+    if (!t)
+        return false;
+    fputs(t, f);
+    fputc('\n', f);
+    free(t);
+    return fflush(f) == 0 && !ferror(f);
+}

@@ -1,31 +1,30 @@
-/* JSON input for the batch protocol: one text (a line) parsed into a tree.
- * Bounded: nesting depth, and the input length the caller passes. */
+/* JSON input for the batch protocol, through jansson: one request line
+ * parsed, and its fields read with hilda's rules (absent or null: the
+ * default; numbers may come as strings, "0xc0"; a field of the wrong type
+ * is a usage error that names it). */
 #ifndef HILDA_JSONREAD_H
 #define HILDA_JSONREAD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#define HJV_DEPTH_MAX 16
+#include "status.h"
 
-enum hjv_type { HJV_NULL, HJV_BOOL, HJV_NUMBER, HJV_STRING, HJV_ARRAY, HJV_OBJECT };
+/* One JSON text (any value; NULs allowed in strings); NULL on error, with
+ * a sentence in err ("... at byte N"). json_decref() the result. */
+json_t *hilda_json_parse(const char *text, size_t len, char *err, size_t errcap);
 
-struct hjv {
-    enum hjv_type type;
-    bool b;
-    double num;
-    bool is_int;             /* a number without fraction or exponent that fits long long */
-    long long i;
-    char *str;               /* STRING: UTF-8, NUL-terminated (may hold NULs: see len) */
-    size_t len;
-    struct hjv *items;       /* ARRAY and OBJECT values */
-    char **keys;             /* OBJECT keys */
-    size_t n;
-};
-
-/* NULL on error, with a sentence in err. */
-struct hjv *hjv_parse(const char *text, size_t len, char *err, size_t errcap);
-void hjv_free(struct hjv *v);
-const struct hjv *hjv_get(const struct hjv *obj, const char *key);
+/* An integer 0..max (or a string hilda_parse_uint takes, up to 2^32-1). */
+bool hilda_field_uint(const json_t *req, const char *key, unsigned long long max, unsigned long long def,
+                      unsigned long long *out, struct hilda_error *e);
+bool hilda_field_bool(const json_t *req, const char *key, bool def, bool *out, struct hilda_error *e);
+/* *out NULL when absent; a string with a NUL inside is refused. The
+ * pointer lives as long as req. */
+bool hilda_field_str(const json_t *req, const char *key, const char **out, struct hilda_error *e);
+/* Hex data, at most cap bytes; *present says whether the field was there. */
+bool hilda_field_hex(const json_t *req, const char *key, uint8_t *buf, size_t cap, size_t *n, bool *present,
+                     struct hilda_error *e);
 
 #endif

@@ -25,6 +25,8 @@ static const struct {
     [HILDA_ERR_ACCESS] = { "access", 10, "permission denied opening the device (udev rule?)" },
     [HILDA_ERR_INTERNAL] = { "internal", 11, "internal error (libusb initialisation, memory)" },
     [HILDA_ERR_INTERRUPTED] = { "interrupted", 130, "interrupted by a signal (SIGINT/SIGTERM)" },
+    [HILDA_ERR_IMAGE] = { "image", 12, "the firmware image was refused before anything was sent (format, address, size)" },
+    [HILDA_ERR_DFU] = { "dfu", 13, "the bootloader refused or failed the update (its DFU result says why)" },
 };
 
 const char *hilda_status_name(enum hilda_status s)

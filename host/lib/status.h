@@ -20,6 +20,8 @@ enum hilda_status {
     HILDA_ERR_ACCESS,        /* no permission to open the device */
     HILDA_ERR_INTERNAL,      /* out of memory, libusb could not start, a bug */
     HILDA_ERR_INTERRUPTED,   /* SIGINT/SIGTERM */
+    HILDA_ERR_IMAGE,         /* a firmware image was refused before anything was sent */
+    HILDA_ERR_DFU,           /* the bootloader refused or failed the update */
     HILDA_STATUS_COUNT
 };
 

@@ -9,6 +9,7 @@
 #include "desc.h"
 #include "descset.h"
 #include "requests.h"
+#include "setups.h"
 #include "vendor.h"
 #include "xfer.h"
 
@@ -115,8 +116,8 @@ struct target {
 static enum hilda_status read_full(struct run *x, struct target *t, uint8_t *buf, bool *ok)
 {
     *ok = false;
-    struct usb_setup s = { t->vendor ? HILDA_REQTYPE_IN : 0x80, t->vendor ? HILDA_REQ_GET_VARIANT : 0x06, t->wValue,
-                             t->wIndex, 255 };
+    struct usb_setup s = { t->vendor ? HILDA_REQTYPE_IN : USB_RT_DEVICE_IN,
+                           t->vendor ? HILDA_REQ_GET_VARIANT : USB_REQ_GET_DESCRIPTOR, t->wValue, t->wIndex, 255 };
     size_t got;
     struct hilda_error le;
     enum hilda_status st = hilda_ctrl(x->d, &s, buf, 0, &got, &le);
@@ -179,24 +180,24 @@ static enum hilda_status stress_descriptors(struct run *x, uint8_t *buf)
         return st;
     }
     snprintf(cand[nc].name, sizeof cand[nc].name, "device");
-    cand[nc++].wValue = 0x0100;
+    cand[nc++].wValue = USB_DESC_VALUE(USB_DT_DEVICE, 0);
     for (unsigned i = 0; i < set.n_configs && nc < MAX_TARGETS; i++) {
         snprintf(cand[nc].name, sizeof cand[nc].name, "configuration %u", i);
-        cand[nc++].wValue = (uint16_t)(0x0200 | i);
+        cand[nc++].wValue = USB_DESC_VALUE(USB_DT_CONFIG, i);
     }
     if (set.bos.present) {
         snprintf(cand[nc].name, sizeof cand[nc].name, "BOS");
-        cand[nc++].wValue = 0x0F00;
+        cand[nc++].wValue = USB_DESC_VALUE(USB_DT_BOS, 0);
     }
     if (set.string0.present) {
         snprintf(cand[nc].name, sizeof cand[nc].name, "string 0");
-        cand[nc++].wValue = 0x0300;
+        cand[nc++].wValue = USB_DESC_VALUE(USB_DT_STRING, 0);
     }
     for (size_t i = 0; i < set.n_strings && nc < MAX_TARGETS; i++) {
         if (!set.strings[i].raw.present)
             continue;   /* the validator's business (hilda desc) */
         snprintf(cand[nc].name, sizeof cand[nc].name, "string %u", set.strings[i].index);
-        cand[nc].wValue = (uint16_t)(0x0300 | set.strings[i].index);
+        cand[nc].wValue = USB_DESC_VALUE(USB_DT_STRING, set.strings[i].index);
         cand[nc++].wIndex = set.strings[i].langid;
     }
     for (unsigned v = 0; v < HILDA_VARIANT_COUNT && nc < MAX_TARGETS; v++) {
@@ -220,8 +221,9 @@ static enum hilda_status stress_descriptors(struct run *x, uint8_t *buf)
     x->total = x->r->transfers + (uint64_t)n * (max / step + 1);
     for (size_t i = 0; i < n; i++) {
         for (unsigned len = 0; len <= max; len += step) {
-            struct usb_setup s = { t[i].vendor ? HILDA_REQTYPE_IN : 0x80, t[i].vendor ? HILDA_REQ_GET_VARIANT : 0x06,
-                                     t[i].wValue, t[i].wIndex, (uint16_t)len };
+            struct usb_setup s = { t[i].vendor ? HILDA_REQTYPE_IN : USB_RT_DEVICE_IN,
+                                   t[i].vendor ? HILDA_REQ_GET_VARIANT : USB_REQ_GET_DESCRIPTOR, t[i].wValue,
+                                   t[i].wIndex, (uint16_t)len };
             size_t got;
             st = hilda_ctrl(x->d, &s, buf, 0, &got, &le);
             x->r->transfers++;
@@ -368,47 +370,49 @@ static uint16_t random_length(uint64_t *rng, unsigned max)
 
 static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
 {
-    static const uint8_t bad_types[] = { 0x00, 0x04, 0x05, 0x08, 0x09, 0x0A, 0x0B, 0x10, 0x21, 0x22, 0x42, 0xFF };
-    static const uint8_t vendor_codes[] = { HILDA_REQ_GET_VERSION, HILDA_REQ_ECHO_WRITE, HILDA_REQ_ECHO_READ,
-                                            HILDA_REQ_UART_WRITE, HILDA_REQ_UART_READ, HILDA_REQ_UART_SET_BAUD,
-                                            HILDA_REQ_UART_STATUS, HILDA_REQ_GET_COUNTERS, HILDA_REQ_RESET_COUNTERS,
-                                            HILDA_REQ_FAULT_DELAY, HILDA_REQ_FAULT_STALL, HILDA_REQ_GET_VARIANT,
-                                            HILDA_REQ_REBOOT, HILDA_REQ_REBOOT_BOOTLOADER };
+    /* Descriptor types the device has none of, so GET_DESCRIPTOR must STALL: 0x00, 0x21, 0x22 and 0xFF are
+     * not chapter-9 types (0x21/0x22: HID's class descriptors, which hilda has not), HILDA_DT_UNDEFINED is a
+     * reserved code. USB_DT_DEVICE_QUALIFIER and USB_DT_OTHER_SPEED_CONFIG join them at full speed below. */
+    static const uint8_t bad_types[] = { 0x00, USB_DT_INTERFACE, USB_DT_ENDPOINT, USB_DT_INTERFACE_POWER, USB_DT_OTG,
+                                         USB_DT_DEBUG, USB_DT_INTERFACE_ASSOC, USB_DT_DEVICE_CAPABILITY, 0x21, 0x22,
+                                         HILDA_DT_UNDEFINED, 0xFF };
     memset(p, 0, sizeof *p);
     p->want = W_STALL;
     unsigned a = below(rng, 21);
     switch (a) {
     case 0:
     case 1:
-        p->s = (struct usb_setup){ 0x80, 0x06, 0x0100, 0, random_length(rng, 255) };
+        p->s = hilda_setup_get_descriptor(USB_DT_DEVICE, 0, 0, random_length(rng, 255));
         p->want = W_DATA, p->expect = m->dev, p->expect_len = 18;
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(device)");
         break;
     case 2:
     case 3:
-        p->s = (struct usb_setup){ 0x80, 0x06, 0x0200, 0, random_length(rng, 1024) };
+        p->s = hilda_setup_get_descriptor(USB_DT_CONFIG, 0, 0, random_length(rng, 1024));
         p->want = W_DATA, p->expect = m->cfg, p->expect_len = m->cfg_len;
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(configuration)");
         break;
     case 4: {
         size_t k = below(rng, (unsigned)m->nstr);
-        p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(0x0300 | m->str_index[k]),
-                                     m->str_index[k] ? m->langid : (uint16_t)hilda_rng_next(rng), random_length(rng, 255) };
+        /* one draw after the other, in this order: a seed replays the same requests */
+        uint16_t langid = m->str_index[k] ? m->langid : (uint16_t)hilda_rng_next(rng);
+        uint16_t len = random_length(rng, 255);
+        p->s = hilda_setup_get_descriptor(USB_DT_STRING, m->str_index[k], langid, len);
         p->want = W_DATA, p->expect = m->str[k], p->expect_len = m->str_len[k];
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(string %u)", m->str_index[k]);
         break;
     }
     case 5:
         if (m->bos) {
-            p->s = (struct usb_setup){ 0x80, 0x06, 0x0F00, 0, random_length(rng, 64) };
+            p->s = hilda_setup_get_descriptor(USB_DT_BOS, 0, 0, random_length(rng, 64));
             p->want = W_DATA, p->expect = m->bos, p->expect_len = m->bos_len;
         } else {
-            p->s = (struct usb_setup){ 0x80, 0x06, 0x0F00, 0, 64 };
+            p->s = hilda_setup_get_descriptor(USB_DT_BOS, 0, 0, 64);
         }
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(BOS)");
         break;
     case 6:
-        p->s = (struct usb_setup){ 0x80, 0x00, 0, 0, 2 };
+        p->s = hilda_setup_get_status(USB_RT_DEVICE_IN, 0);
         p->want = W_DATA, p->expect = m->status, p->expect_len = 2;
         snprintf(p->what, sizeof p->what, "GET_STATUS(device)");
         break;
@@ -450,19 +454,22 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
     case 14: {
         uint8_t t = bad_types[below(rng, sizeof bad_types)];
         if (t == 0x00 && !m->full_speed)
-            t = 0x42;
-        p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(t << 8 | below(rng, 4)), 0, random_length(rng, 255) };
+            t = HILDA_DT_UNDEFINED;
+        uint8_t index = (uint8_t)below(rng, 4);
+        p->s = hilda_setup_get_descriptor(t, index, 0, random_length(rng, 255));
         if (m->full_speed && below(rng, 4) == 0)
-            p->s.wValue = (uint16_t)((6 + below(rng, 2)) << 8);   /* qualifier / other speed at full speed */
+            p->s.wValue = USB_DESC_VALUE(below(rng, 2) ? USB_DT_OTHER_SPEED_CONFIG : USB_DT_DEVICE_QUALIFIER, 0);
+            /* qualifier / other speed at full speed */
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(type 0x%02X)", p->s.wValue >> 8);
         break;
     }
     case 15:
         if (below(rng, 2))
-            p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(0x0200 | (1 + below(rng, 255))), 0, 64 };
+            p->s = hilda_setup_get_descriptor(USB_DT_CONFIG, (uint8_t)(1 + below(rng, 255)), 0, 64);
         else
-            p->s = (struct usb_setup){ 0x80, 0x06, (uint16_t)(0x0300 | (m->highest_string + 1 +
-                                         below(rng, 255u - m->highest_string))), m->langid, 64 };
+            p->s = hilda_setup_get_descriptor(USB_DT_STRING,
+                                              (uint8_t)(m->highest_string + 1 + below(rng, 255u - m->highest_string)),
+                                              m->langid, 64);
         snprintf(p->what, sizeof p->what, "GET_DESCRIPTOR(index that does not exist)");
         break;
     case 16: {
@@ -470,9 +477,7 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
         bool known;
         do {
             code = (uint8_t)hilda_rng_next(rng);
-            known = false;
-            for (size_t i = 0; i < sizeof vendor_codes; i++)
-                known |= vendor_codes[i] == code;
+            known = hilda_vendor_request_known(code);
         } while (known);
         bool in = below(rng, 2);
         p->s = (struct usb_setup){ in ? HILDA_REQTYPE_IN : HILDA_REQTYPE_OUT, code, 0, 0, in ? 64 : 0 };
@@ -488,16 +493,20 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
         snprintf(p->what, sizeof p->what, "vendor request in the wrong direction");
         break;
     case 18: {
-        static const uint8_t rt[] = { 0xC1, 0xC2, 0xC3 };
+        static const uint8_t rt[] = { USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_INTERFACE,
+                                      USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_ENDPOINT,
+                                      USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_OTHER };
         p->s = (struct usb_setup){ rt[below(rng, 3)], HILDA_REQ_GET_VERSION, 0, 0, 8 };
-        snprintf(p->what, sizeof p->what, "vendor request to recipient %u", p->s.bmRequestType & 0x1F);
+        snprintf(p->what, sizeof p->what, "vendor request to recipient %u", usb_setup_recipient(&p->s));
         break;
     }
     case 19: {
-        static const uint8_t rt[] = { 0xA0, 0x20, 0xE0, 0x60 };
+        /* hilda has no class interface, and type 3 is reserved: whatever bRequest, a STALL */
+        static const uint8_t rt[] = { USB_DIR_IN | USB_TYPE_CLASS, USB_DIR_OUT | USB_TYPE_CLASS,
+                                      USB_DIR_IN | USB_TYPE_RESERVED, USB_DIR_OUT | USB_TYPE_RESERVED };
         uint8_t t = rt[below(rng, 4)];
-        p->s = (struct usb_setup){ t, (uint8_t)hilda_rng_next(rng), 0, 0, (t & 0x80) ? 8 : 0 };
-        snprintf(p->what, sizeof p->what, "%s request", (t & 0x60) == 0x20 ? "class" : "reserved-type");
+        p->s = (struct usb_setup){ t, (uint8_t)hilda_rng_next(rng), 0, 0, (t & USB_DIR_MASK) == USB_DIR_IN ? 8 : 0 };
+        snprintf(p->what, sizeof p->what, "%s request", usb_setup_type(&p->s) == USB_TYPE_CLASS ? "class" : "reserved-type");
         break;
     }
     default:
@@ -506,7 +515,8 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
                                          (uint16_t)(HILDA_VARIANT_COUNT + below(rng, 0xFFFF - HILDA_VARIANT_COUNT)), 0, 64 };
             snprintf(p->what, sizeof p->what, "GET_VARIANT of an unknown id");
         } else {
-            p->s = (struct usb_setup){ 0x80, 0x00, (uint16_t)(1 + below(rng, 0xFFFF)), 0, 2 };
+            p->s = hilda_setup_get_status(USB_RT_DEVICE_IN, 0);
+            p->s.wValue = (uint16_t)(1 + below(rng, 0xFFFF));   /* must be 0 (§9.4.5) */
             snprintf(p->what, sizeof p->what, "GET_STATUS(device) with wValue != 0");
         }
         break;
@@ -516,7 +526,7 @@ static void pick(struct model *m, uint64_t *rng, uint8_t *out, struct step *p)
 /* A request whose answer does not matter: it takes a fault that may be armed. */
 static void consume_fault(struct hilda_device *d, uint8_t *buf)
 {
-    struct usb_setup s = { 0x80, 0x06, 0x0100, 0, 18 };
+    struct usb_setup s = hilda_setup_get_descriptor(USB_DT_DEVICE, 0, 0, USB_DT_DEVICE_SIZE);
     size_t got;
     hilda_ctrl(d, &s, buf, 0, &got, NULL);
 }
@@ -546,7 +556,7 @@ static enum hilda_status load_model(struct run *x, struct model *m, uint8_t *buf
     m->str_len[0] = set.string0.len;
     m->str_index[0] = 0;
     m->nstr = 1;
-    m->langid = set.n_strings ? set.strings[0].langid : 0x0409;
+    m->langid = set.n_strings ? set.strings[0].langid : HILDA_LANGID_EN_US;
     for (size_t i = 0; i < set.n_strings && m->nstr < 8; i++) {
         if (set.strings[i].index > m->highest_string)
             m->highest_string = set.strings[i].index;
@@ -614,7 +624,7 @@ static enum hilda_status stress_random(struct run *x, uint8_t *buf)
         }
         size_t got;
         struct hilda_error le;
-        bool is_out = !(p.s.bmRequestType & 0x80);
+        bool is_out = !usb_setup_is_in(&p.s);
         enum hilda_status r = hilda_ctrl(x->d, &p.s, is_out ? out : buf, 0, &got, &le);
         x->r->transfers++;
         if ((st = fatal(x, r, &le)))
@@ -678,7 +688,8 @@ static enum hilda_status stress_async(struct run *x)
     struct hilda_error le;
     uint8_t dev[18], cfg[1024], echo[512];
     size_t dev_len, cfg_len;
-    struct usb_setup sd = { 0x80, 0x06, 0x0100, 0, 18 }, sc = { 0x80, 0x06, 0x0200, 0, sizeof cfg };
+    struct usb_setup sd = hilda_setup_get_descriptor(USB_DT_DEVICE, 0, 0, USB_DT_DEVICE_SIZE),
+                     sc = hilda_setup_get_descriptor(USB_DT_CONFIG, 0, 0, sizeof cfg);
     enum hilda_status st;
     if ((st = hilda_ctrl(x->d, &sd, dev, 0, &dev_len, &le)) || (st = hilda_ctrl(x->d, &sc, cfg, 0, &cfg_len, &le)))
         return x->e ? (*x->e = le, st) : st;
@@ -698,10 +709,10 @@ static enum hilda_status stress_async(struct run *x)
         v[i].in = bufs + 1024 * (size_t)i;
         v[i].align = below(&rng, 8);
         switch (below(&rng, 5)) {
-        case 0: v[i].setup = (struct usb_setup){ 0x80, 0x06, 0x0100, 0, (uint16_t)below(&rng, 65) }; break;
-        case 1: v[i].setup = (struct usb_setup){ 0x80, 0x06, 0x0200, 0, (uint16_t)below(&rng, 1025) }; break;
+        case 0: v[i].setup = hilda_setup_get_descriptor(USB_DT_DEVICE, 0, 0, (uint16_t)below(&rng, 65)); break;
+        case 1: v[i].setup = hilda_setup_get_descriptor(USB_DT_CONFIG, 0, 0, (uint16_t)below(&rng, 1025)); break;
         case 2: v[i].setup = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, (uint16_t)below(&rng, 1025) }; break;
-        case 3: v[i].setup = (struct usb_setup){ 0x80, 0x06, 0x4200, 0, 64 }; break;   /* must STALL */
+        case 3: v[i].setup = hilda_setup_get_descriptor(HILDA_DT_UNDEFINED, 0, 0, 64); break;   /* must STALL */
         default: v[i].setup = (struct usb_setup){ HILDA_REQTYPE_IN, HILDA_REQ_ECHO_READ, 0, 0, 64 }; break;
         }
     }
@@ -716,10 +727,11 @@ static enum hilda_status stress_async(struct run *x)
     }
     for (unsigned i = 0; i < total; i++) {
         const struct usb_setup *s = &v[i].setup;
-        const uint8_t *ref = s->bRequest == HILDA_REQ_ECHO_READ ? echo : s->wValue == 0x0100 ? dev : cfg;
-        size_t full = s->bRequest == HILDA_REQ_ECHO_READ ? sizeof echo : s->wValue == 0x0100 ? dev_len : cfg_len;
+        bool device = s->wValue == USB_DESC_VALUE(USB_DT_DEVICE, 0);
+        const uint8_t *ref = s->bRequest == HILDA_REQ_ECHO_READ ? echo : device ? dev : cfg;
+        size_t full = s->bRequest == HILDA_REQ_ECHO_READ ? sizeof echo : device ? dev_len : cfg_len;
         size_t want = s->wLength < full ? s->wLength : full;
-        bool stall = s->wValue == 0x4200;
+        bool stall = s->wValue == USB_DESC_VALUE(HILDA_DT_UNDEFINED, 0);
         if (v[i].order != (long)i)
             failure(x, "transfer %u completed as number %ld: out of order", i, v[i].order);
         else if (stall ? v[i].status != HILDA_ERR_STALL

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "setups.h"
 #include "vendor.h"
 #include "xfer.h"
 
@@ -56,14 +57,14 @@ static enum hilda_status run_cell(struct hilda_device *d, struct hilda_timing_ce
         break;
     default: {
         /* the reply is min(size, wTotalLength) */
-        uint8_t h[9];
+        uint8_t h[USB_DT_CONFIG_SIZE];
         size_t got;
-        struct usb_setup hs = { 0x80, 0x06, 0x0200, 0, sizeof h };
+        struct usb_setup hs = hilda_setup_get_descriptor(USB_DT_CONFIG, 0, 0, sizeof h);
         if ((st = hilda_ctrl(d, &hs, h, 0, &got, e)))
             goto out;
-        size_t wtotal = got >= 4 ? (size_t)(h[2] | h[3] << 8) : 0;
+        size_t wtotal = got >= 4 ? usb_get_le16(h + 2) : 0;
         want = c->size < wtotal ? c->size : wtotal;
-        s = (struct usb_setup){ 0x80, 0x06, 0x0200, 0, c->size };
+        s = hilda_setup_get_descriptor(USB_DT_CONFIG, 0, 0, c->size);
         break;
     }
     }

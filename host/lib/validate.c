@@ -9,6 +9,10 @@
 #define W HILDA_SEV_WARNING
 #define I HILDA_SEV_INFO
 
+/* The interface association's device class triple (usb.org IAD ECN): EF/02/01 */
+#define IAD_DEVICE_SUBCLASS 0x02
+#define IAD_DEVICE_PROTOCOL 0x01
+
 static bool is_bcd(uint16_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -66,11 +70,11 @@ static void check_device(const struct hilda_desc_set *s, const struct hilda_devi
 
     if (!s->from_device)
         return;
-    if (d->bcdUSB >= 0x0201 && !s->bos.present)
+    if (d->bcdUSB >= HILDA_BCD_USB_BOS && !s->bos.present)
         hilda_findings_add(f, E, "C9-BOS-MISSING", w,
                            "bcdUSB 0x%04X promises a BOS descriptor but GET_DESCRIPTOR(BOS) was refused",
                            d->bcdUSB);
-    if (d->bcdUSB < 0x0201 && s->bos.present)
+    if (d->bcdUSB < HILDA_BCD_USB_BOS && s->bos.present)
         hilda_findings_add(f, W, "C9-BOS-UNEXPECTED", w,
                            "the device answers GET_DESCRIPTOR(BOS) but bcdUSB 0x%04X is below 0x0201, so "
                            "hosts will not ask for it", d->bcdUSB);
@@ -123,7 +127,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
             hilda_findings_add(f, E, "C9-CFG-VALUE-DUP", where, "bConfigurationValue %u is used twice",
                                c->bConfigurationValue);
     values[nvalues] = c->bConfigurationValue;
-    if (!(c->bmAttributes & 0x80))
+    if (!(c->bmAttributes & USB_CONFIG_ATT_ONE))
         hilda_findings_add(f, E, "C9-CFG-ATTR", where, "bmAttributes 0x%02X: bit 7 is reserved and must be 1",
                            c->bmAttributes);
     if (c->bmAttributes & 0x1F)
@@ -132,7 +136,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
     unsigned ma = c->bMaxPower * (s->speed >= LIBUSB_SPEED_SUPER ? 8u : 2u);
     if (ma > (s->speed >= LIBUSB_SPEED_SUPER ? 900u : 500u))
         hilda_findings_add(f, E, "C9-CFG-POWER", where, "bMaxPower asks for %u mA, more than a port may give", ma);
-    if (!(c->bmAttributes & 0x40) && c->bMaxPower == 0)
+    if (!(c->bmAttributes & USB_CONFIG_ATT_SELFPOWER) && c->bMaxPower == 0)
         hilda_findings_add(f, W, "C9-CFG-POWER", where, "bus-powered but bMaxPower is 0 mA");
     check_string_ref(s, c->iConfiguration, "iConfiguration", where, f);
 
@@ -199,12 +203,12 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
         case HILDA_KIND_ENDPOINT: {
             const struct hilda_endpoint_desc *d = &x->u.ep;
             ep_count++;
-            if (x->bLength != USB_DT_ENDPOINT_SIZE && x->bLength != 9)
+            if (x->bLength != USB_DT_ENDPOINT_SIZE && x->bLength != HILDA_DT_ENDPOINT_AUDIO_SIZE)
                 hilda_findings_add(f, E, "C9-EP-LENGTH", at, "bLength %u: an endpoint descriptor is 7 bytes",
                                    x->bLength);
-            else if (x->bLength == 9)
+            else if (x->bLength == HILDA_DT_ENDPOINT_AUDIO_SIZE)
                 hilda_findings_add(f, I, "C9-EP-LENGTH", at, "bLength 9: the audio class 1.0 form");
-            uint8_t num = d->bEndpointAddress & 0x0F;
+            uint8_t num = d->bEndpointAddress & USB_EP_NUM_MASK;
             if (num == 0)
                 hilda_findings_add(f, E, "C9-EP-ADDR", at, "bEndpointAddress 0x%02X names endpoint 0",
                                    d->bEndpointAddress);
@@ -217,11 +221,11 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
                                        d->bEndpointAddress);
             if (neps < 32)
                 eps_in_alt[neps++] = d->bEndpointAddress;
-            unsigned type = d->bmAttributes & 3;
-            if (d->bmAttributes & 0xC0 || (type != 1 && (d->bmAttributes & 0x3C)))
+            unsigned type = d->bmAttributes & USB_EP_XFER_MASK;
+            if (d->bmAttributes & 0xC0 || (type != USB_EP_XFER_ISOC && (d->bmAttributes & 0x3C)))
                 hilda_findings_add(f, E, "C9-EP-ATTR", at, "bmAttributes 0x%02X: reserved bits are set",
                                    d->bmAttributes);
-            if (type == 0)
+            if (type == USB_EP_XFER_CONTROL)
                 hilda_findings_add(f, E, "C9-EP-ATTR", at, "a control endpoint other than endpoint 0");
             unsigned mps = d->wMaxPacketSize & 0x7FF, mult = (d->wMaxPacketSize >> 11) & 3;
             if (d->wMaxPacketSize & 0xE000)
@@ -233,23 +237,23 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
                 hilda_findings_add(f, E, "C9-EP-MPS", at,
                                    "wMaxPacketSize 0x%04X: additional transactions are for high speed only",
                                    d->wMaxPacketSize);
-            if (type == 2 && fs && mps != 8 && mps != 16 && mps != 32 && mps != 64)
+            if (type == USB_EP_XFER_BULK && fs && mps != 8 && mps != 16 && mps != 32 && mps != 64)
                 hilda_findings_add(f, E, "C9-EP-MPS", at, "bulk at full speed: wMaxPacketSize %u is not 8, 16, 32 "
                                    "or 64", mps);
-            if (type == 2 && hs && mps != 512)
+            if (type == USB_EP_XFER_BULK && hs && mps != 512)
                 hilda_findings_add(f, E, "C9-EP-MPS", at, "bulk at high speed: wMaxPacketSize %u is not 512", mps);
-            if (type == 3 && fs && mps > 64)
+            if (type == USB_EP_XFER_INT && fs && mps > 64)
                 hilda_findings_add(f, E, "C9-EP-MPS", at, "interrupt at full speed: wMaxPacketSize %u is above 64",
                                    mps);
-            if (type == 1 && fs && mps > 1023)
+            if (type == USB_EP_XFER_ISOC && fs && mps > 1023)
                 hilda_findings_add(f, E, "C9-EP-MPS", at, "isochronous at full speed: wMaxPacketSize %u is above "
                                    "1023", mps);
-            if (type == 3 && fs && d->bInterval == 0)
+            if (type == USB_EP_XFER_INT && fs && d->bInterval == 0)
                 hilda_findings_add(f, E, "C9-EP-INTERVAL", at, "interrupt at full speed: bInterval must be 1..255");
-            if ((type == 1 || (type == 3 && hs)) && (d->bInterval < 1 || d->bInterval > 16))
+            if ((type == USB_EP_XFER_ISOC || (type == USB_EP_XFER_INT && hs)) && (d->bInterval < 1 || d->bInterval > 16))
                 hilda_findings_add(f, E, "C9-EP-INTERVAL", at, "bInterval %u: must be 1..16 (2^(n-1) frames)",
                                    d->bInterval);
-            if (mps == 0 && type != 1)
+            if (mps == 0 && type != USB_EP_XFER_ISOC)
                 hilda_findings_add(f, E, "C9-EP-MPS", at, "wMaxPacketSize 0 on a non-isochronous endpoint");
             break;
         }
@@ -260,7 +264,8 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
                                    x->bLength);
             if (d->bInterfaceCount == 0)
                 hilda_findings_add(f, E, "C9-IAD-COUNT", at, "bInterfaceCount 0");
-            if (dev->bDeviceClass != 0xEF || dev->bDeviceSubClass != 0x02 || dev->bDeviceProtocol != 0x01)
+            if (dev->bDeviceClass != USB_CLASS_MISC || dev->bDeviceSubClass != IAD_DEVICE_SUBCLASS ||
+                dev->bDeviceProtocol != IAD_DEVICE_PROTOCOL)
                 hilda_findings_add(f, W, "C9-IAD-CLASS", at, "an interface association, but the device class is "
                                    "%02X/%02X/%02X rather than EF/02/01", dev->bDeviceClass, dev->bDeviceSubClass,
                                    dev->bDeviceProtocol);
@@ -268,7 +273,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
             break;
         }
         default:
-            if (x->kind == HILDA_KIND_OTHER && x->depth == 1 && x->bDescriptorType < 0x20 &&
+            if (x->kind == HILDA_KIND_OTHER && x->depth == 1 && x->bDescriptorType < HILDA_DT_CLASS_FIRST &&
                 x->bDescriptorType != USB_DT_INTERFACE_POWER && x->bDescriptorType != USB_DT_OTG &&
                 x->bDescriptorType != USB_DT_DEBUG)
                 hilda_findings_add(f, W, "C9-CFG-UNKNOWN", at, "a descriptor of standard type 0x%02X (%s) where "
@@ -313,11 +318,11 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
 
     /* GET_STATUS self-powered bit against this configuration (TD 9.18), when it is the active one */
     if (s->status.present && s->status.len >= 1 && s->active_config == c->bConfigurationValue) {
-        bool self = s->status.data[0] & 1;
-        if (self && !(c->bmAttributes & 0x40))
+        bool self = s->status.data[0] & USB_STATUS_SELF_POWERED;
+        if (self && !(c->bmAttributes & USB_CONFIG_ATT_SELFPOWER))
             hilda_findings_add(f, E, "C9-STATUS-POWER", where,
                                "GET_STATUS says self-powered but bmAttributes says bus-powered only");
-        if (s->status.data[0] & 2 && !(c->bmAttributes & 0x20))
+        if (s->status.data[0] & USB_STATUS_REMOTE_WAKEUP && !(c->bmAttributes & USB_CONFIG_ATT_WAKEUP))
             hilda_findings_add(f, E, "C9-STATUS-WAKEUP", where,
                                "GET_STATUS says remote wakeup is enabled but the configuration does not support it");
     }

@@ -134,7 +134,7 @@ static void LIBUSB_CALL on_done(struct libusb_transfer *t)
     if (got > a->setup.wLength)
         got = a->setup.wLength;
     a->actual = got;
-    if ((a->setup.bmRequestType & 0x80) && a->in && got)
+    if (usb_setup_is_in(&a->setup) && a->in && got)
         memcpy(a->in, libusb_control_transfer_get_data(t), got);
     if (a->status == HILDA_ERR_NO_DEVICE)
         q->gone = true;
@@ -204,7 +204,7 @@ enum hilda_status hilda_ctrl_async(struct hilda_device *d, struct hilda_async *v
             uint8_t *buf = (uint8_t *)(((uintptr_t)s->mem + 15) & ~(uintptr_t)15) + a->align;
             libusb_fill_control_setup(buf, a->setup.bmRequestType, a->setup.bRequest, a->setup.wValue,
                                       a->setup.wIndex, a->setup.wLength);
-            if (!(a->setup.bmRequestType & 0x80) && a->setup.wLength && a->out)
+            if (!usb_setup_is_in(&a->setup) && a->setup.wLength && a->out)
                 memcpy(buf + LIBUSB_CONTROL_SETUP_SIZE, a->out, a->setup.wLength);
             libusb_fill_control_transfer(s->t, d->h, buf, on_done, &ctxs[s - slots], timeout_ms);
             s->index = next;
