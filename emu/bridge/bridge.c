@@ -11,12 +11,11 @@
 #include <glib-object.h>
 
 #include "enumerate.h"
-#include "nrf52840.h"
 #include "pcap.h"
 #include "soc.h"
 #include "testbed.h"
 #include "urb.h"
-#include "usbd.h"
+#include "usbd_host.h"
 #include "usbfs.h"
 
 #define DEBOUNCE_MS 100            /* hub port debounce before the reset (USB 2.0 §7.1.7.3 TATTDB) */
@@ -25,7 +24,6 @@
 #define ZLP_PACKET 64              /* the model's bulk packet size */
 
 struct bridge {
-    struct machine *m;
     struct soc *soc;
     struct periph *usbd;
     FILE *log;
@@ -152,7 +150,7 @@ static void publish(struct bridge *b, const struct enum_result *r)
     b->has_serial = r->has_serial;
     snprintf(b->serial, sizeof b->serial, "%s", r->serial);
     soc_log(b->soc, "usb: bus %u device %03u: %04x:%04x \"%s\" serial \"%s\", configuration %u\n", BRIDGE_BUSNUM,
-            dev->devnum, usb_le16(r->device + 8), usb_le16(r->device + 10), r->has_product ? r->product : "",
+            dev->devnum, usb_get_le16(r->device + 8), usb_get_le16(r->device + 10), r->has_product ? r->product : "",
             r->has_serial ? r->serial : "", r->config_value);
     tell(b, BRIDGE_ATTACHED, dev->devnode);
 }
@@ -215,7 +213,7 @@ static void reset_done(void *ctx, bool ok, bool gone, const struct enum_result *
             changed = why;
     } else if (!d) {
         gone = true;
-    } else if (memcmp(r->device, d->device, USB_DEVICE_DESC_SIZE) != 0) {
+    } else if (memcmp(r->device, d->device, USB_DT_DEVICE_SIZE) != 0) {
         changed = "the device descriptor changed";
     } else if (r->configs_len != d->configs_len || memcmp(r->configs, d->configs, d->configs_len) != 0) {
         changed = "a configuration descriptor changed";
@@ -261,21 +259,22 @@ static void cpu_reset(struct bridge *b, struct urb *u)
 /* Standard requests whose success changes what the host must believe. */
 static void track_request(struct bridge *b, struct urb *u)
 {
-    const uint8_t *s = u->x.setup;
+    const struct usb_setup s = usb_setup_decode(u->x.setup);
     struct usbdev *d = u->dev;
-    if (s[0] == 0x00 && s[1] == 0x09) {               /* SET_CONFIGURATION */
+    uint8_t value = (uint8_t)s.wValue, ifnum = (uint8_t)s.wIndex;
+    if (usb_setup_is(&s, USB_RT_DEVICE_OUT, USB_REQ_SET_CONFIGURATION)) {
         size_t len;
-        if (s[2] && !usbdesc_config_by_value(d->configs, d->configs_len, s[2], &len))
+        if (value && !usbdesc_config_by_value(d->configs, d->configs_len, value, &len))
             return;
         urbq_lock(b->q);
-        d->config_value = s[2];
+        d->config_value = value;
         memset(d->alts, 0, sizeof d->alts);
         urbq_unlock(b->q);
         if (d == b->dev)
-            testbed_set_config(b->tb, BRIDGE_BUSNUM, d->configs, d->configs_len, s[2]);
-    } else if (s[0] == 0x01 && s[1] == 0x0B && s[4] < USB_MAX_INTERFACES) {   /* SET_INTERFACE */
+            testbed_set_config(b->tb, BRIDGE_BUSNUM, d->configs, d->configs_len, value);
+    } else if (usb_setup_is(&s, USB_RT_INTERFACE_OUT, USB_REQ_SET_INTERFACE) && ifnum < HOST_MAX_INTERFACES) {
         urbq_lock(b->q);
-        d->alts[s[4]] = s[2];
+        d->alts[ifnum] = value;
         urbq_unlock(b->q);
     }
 }
@@ -284,8 +283,8 @@ static void urb_done(struct usb_xfer *x, void *ctx)
 {
     struct urb *u = ctx;
     struct bridge *b = u->host;
-    bool control = (x->ep & 0x0F) == 0;
-    bool in = control ? (x->setup[0] & 0x80) != 0 : (x->ep & 0x80) != 0;
+    bool control = (x->ep & USB_EP_NUM_MASK) == 0;
+    bool in = control ? (x->setup[0] & USB_DIR_MASK) == USB_DIR_IN : (x->ep & USB_EP_DIR_IN) != 0;
     u->in_model = false;
     int status = urb_status_of(x->status, b->resetting);
     usb_pcap_complete(b->pcap, soc_now(b->soc), (uintptr_t)u, BRIDGE_BUSNUM, (uint8_t)u->dev->devnum, x, status);
@@ -370,16 +369,16 @@ static void requests_due(struct soc *soc, void *ctx)
 
 /* ---- life cycle ---- */
 
-struct bridge *bridge_new(struct machine *m, const struct bridge_options *opt, char *err, size_t errlen)
+struct bridge *bridge_new(struct soc *soc, struct periph *usbd, const struct bridge_options *opt, char *err,
+                          size_t errlen)
 {
     struct bridge *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    b->m = m;
-    b->soc = machine_soc(m);
-    b->usbd = nrf52840_usbd(machine_chip(m));
+    b->soc = soc;
+    b->usbd = usbd;
     b->log = opt && opt->log ? opt->log : stderr;
     b->next_devnum = FIRST_DEVNUM;
     b->debounce_ev = (struct sched_event){ .name = "USB attach debounce", .fire = debounced, .ctx = b };

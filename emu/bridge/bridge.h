@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "machine.h"
+#include "soc.h"
 
 #define BRIDGE_BUSNUM 1
 
@@ -43,9 +43,11 @@ typedef void (*bridge_listener_fn)(void *ctx, enum bridge_event ev, const char *
 
 /* Creates the testbed (this sets LD_PRELOAD and UMOCKDEV_DIR in this
  * process's environment, for the children to inherit: call it before
- * starting any child or thread) and connects to the machine's USBD model.
- * NULL with a sentence in err on failure. */
-struct bridge *bridge_new(struct machine *m, const struct bridge_options *opt, char *err, size_t errlen);
+ * starting any child or thread) and connects to the host-controller side
+ * of the USBD model usbd (usbd_host.h) on soc. NULL with a sentence in err
+ * on failure. */
+struct bridge *bridge_new(struct soc *soc, struct periph *usbd, const struct bridge_options *opt, char *err,
+                          size_t errlen);
 void bridge_free(struct bridge *b);
 
 /* Called on the CPU thread (from inside machine_run). */

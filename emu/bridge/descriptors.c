@@ -32,7 +32,7 @@ int usbdesc_check_device_head(const uint8_t *d, size_t len, char *err, size_t er
         return fail(err, errlen, "device descriptor: %zu bytes answered, at least 8 needed", len);
     if (d[1] != USB_DT_DEVICE)
         return fail(err, errlen, "device descriptor: bDescriptorType %u, not 1 (DEVICE)", d[1]);
-    if (d[0] != USB_DEVICE_DESC_SIZE)
+    if (d[0] != USB_DT_DEVICE_SIZE)
         return fail(err, errlen, "device descriptor: bLength %u, not 18", d[0]);
     if (!ep0_size_ok(d[7]))
         return fail(err, errlen, "device descriptor: bMaxPacketSize0 %u is not 8, 16, 32 or 64", d[7]);
@@ -41,26 +41,26 @@ int usbdesc_check_device_head(const uint8_t *d, size_t len, char *err, size_t er
 
 int usbdesc_check_device(const uint8_t *d, size_t len, char *err, size_t errlen)
 {
-    if (len != USB_DEVICE_DESC_SIZE)
+    if (len != USB_DT_DEVICE_SIZE)
         return fail(err, errlen, "device descriptor: %zu bytes answered to a request for 18", len);
     if (usbdesc_check_device_head(d, len, err, errlen))
         return -1;
     if (d[17] == 0)
         return fail(err, errlen, "device descriptor: bNumConfigurations is 0");
-    if (d[17] > USB_MAX_CONFIGS)
-        return fail(err, errlen, "device descriptor: bNumConfigurations %u (at most %u)", d[17], USB_MAX_CONFIGS);
+    if (d[17] > HOST_MAX_CONFIGS)
+        return fail(err, errlen, "device descriptor: bNumConfigurations %u (at most %u)", d[17], HOST_MAX_CONFIGS);
     return 0;
 }
 
 int usbdesc_check_config_head(const uint8_t *c, size_t len, char *err, size_t errlen)
 {
-    if (len < USB_CONFIG_DESC_SIZE)
+    if (len < USB_DT_CONFIG_SIZE)
         return fail(err, errlen, "configuration descriptor: %zu bytes answered, 9 needed", len);
     if (c[1] != USB_DT_CONFIG)
         return fail(err, errlen, "configuration descriptor: bDescriptorType %u, not 2 (CONFIGURATION)", c[1]);
-    if (c[0] < USB_CONFIG_DESC_SIZE)
+    if (c[0] < USB_DT_CONFIG_SIZE)
         return fail(err, errlen, "configuration descriptor: bLength %u, less than 9", c[0]);
-    uint16_t total = usb_le16(c + 2);
+    uint16_t total = usb_get_le16(c + 2);
     if (total < c[0])
         return fail(err, errlen, "configuration descriptor: wTotalLength %u is less than its bLength %u", total, c[0]);
     return 0;
@@ -85,13 +85,13 @@ int usbdesc_check_config(const uint8_t *c, size_t len, char *err, size_t errlen)
 {
     if (usbdesc_check_config_head(c, len, err, errlen))
         return -1;
-    uint16_t total = usb_le16(c + 2);
+    uint16_t total = usb_get_le16(c + 2);
     if (len != total)
         return fail(err, errlen, "configuration %u: %zu bytes answered, wTotalLength says %u", c[5], len, total);
     if (c[4] == 0)
         return fail(err, errlen, "configuration %u: bNumInterfaces is 0", c[5]);
-    if (c[4] > USB_MAX_INTERFACES)
-        return fail(err, errlen, "configuration %u: bNumInterfaces %u (at most %u)", c[5], c[4], USB_MAX_INTERFACES);
+    if (c[4] > HOST_MAX_INTERFACES)
+        return fail(err, errlen, "configuration %u: bNumInterfaces %u (at most %u)", c[5], c[4], HOST_MAX_INTERFACES);
 
     uint32_t seen = 0;              /* interface numbers */
     int cur_ifnum = -1;
@@ -108,33 +108,33 @@ int usbdesc_check_config(const uint8_t *c, size_t len, char *err, size_t errlen)
             return fail(err, errlen, "configuration %u: descriptor at byte %zu (bLength %u) runs past wTotalLength %u",
                         c[5], off, blen, total);
         if (type == USB_DT_INTERFACE) {
-            if (blen < 9)
+            if (blen < USB_DT_INTERFACE_SIZE)
                 return fail(err, errlen, "configuration %u: interface descriptor at byte %zu has bLength %u",
                             c[5], off, blen);
             if (cur_ifnum >= 0 && eps != declared_eps)
                 return fail(err, errlen, "configuration %u: interface %d declares %u endpoints, %u follow",
                             c[5], cur_ifnum, declared_eps, eps);
             uint8_t ifnum = c[off + 2];
-            if (ifnum >= USB_MAX_INTERFACES)
+            if (ifnum >= HOST_MAX_INTERFACES)
                 return fail(err, errlen, "configuration %u: interface number %u (at most %u)", c[5], ifnum,
-                            USB_MAX_INTERFACES - 1);
+                            HOST_MAX_INTERFACES - 1);
             seen |= 1u << ifnum;
             cur_ifnum = ifnum;
             declared_eps = c[off + 4];
             eps = 0;
         } else if (type == USB_DT_ENDPOINT) {
-            if (blen < 7)
+            if (blen < USB_DT_ENDPOINT_SIZE)
                 return fail(err, errlen, "configuration %u: endpoint descriptor at byte %zu has bLength %u",
                             c[5], off, blen);
             if (cur_ifnum < 0)
                 return fail(err, errlen, "configuration %u: endpoint descriptor at byte %zu before any interface",
                             c[5], off);
             uint8_t addr = c[off + 2];
-            if ((addr & 0x0F) == 0 || (addr & 0x70))
+            if ((addr & USB_EP_NUM_MASK) == 0 || (addr & 0x70))
                 return fail(err, errlen, "configuration %u: endpoint address 0x%02x is not valid", c[5], addr);
-            if (!ep_size_ok(c[off + 3], usb_le16(c + off + 4)))
+            if (!ep_size_ok(c[off + 3], usb_get_le16(c + off + 4)))
                 return fail(err, errlen, "configuration %u: endpoint 0x%02x wMaxPacketSize 0x%04x is not valid at "
-                            "full speed", c[5], addr, usb_le16(c + off + 4));
+                            "full speed", c[5], addr, usb_get_le16(c + off + 4));
             if (eps >= sizeof addrs)
                 return fail(err, errlen, "configuration %u: interface %d has more than 32 endpoints", c[5], cur_ifnum);
             for (unsigned i = 0; i < eps; i++) {
@@ -202,9 +202,9 @@ int usbdesc_string_utf8(const uint8_t *s, size_t len, char *utf8, size_t cap, ch
     size_t units = (size_t)(s[0] - 2) / 2, at = 0;
     bool odd = (s[0] & 1) != 0;
     for (size_t i = 0; i < units; i++) {
-        uint32_t u = usb_le16(s + 2 + 2 * i), cp = u;
+        uint32_t u = usb_get_le16(s + 2 + 2 * i), cp = u;
         if (u >= 0xD800 && u < 0xDC00 && i + 1 < units) {
-            uint32_t lo = usb_le16(s + 4 + 2 * i);
+            uint32_t lo = usb_get_le16(s + 4 + 2 * i);
             if (lo >= 0xDC00 && lo < 0xE000) {
                 cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
                 i++;
@@ -232,7 +232,7 @@ int usbdesc_first_langid(const uint8_t *s, size_t len, uint16_t *langid, char *e
         return fail(err, errlen, "string descriptor 0: not a string descriptor");
     if (s[0] < 4 || s[0] > len)
         return fail(err, errlen, "string descriptor 0: bLength %u with %zu bytes answered: no LANGID", s[0], len);
-    *langid = usb_le16(s + 2);
+    *langid = usb_get_le16(s + 2);
     return 0;
 }
 
@@ -260,7 +260,7 @@ static const uint8_t *walk_next(struct walk *w)
 
 static struct walk walk_start(const uint8_t *c, size_t len)
 {
-    return (struct walk){ c, len, len >= USB_CONFIG_DESC_SIZE ? c[0] : len, -1, -1 };
+    return (struct walk){ c, len, len >= USB_DT_CONFIG_SIZE ? c[0] : len, -1, -1 };
 }
 
 bool usbdesc_find_endpoint(const uint8_t *c, size_t len, const uint8_t *alts, uint8_t address,
@@ -274,7 +274,7 @@ bool usbdesc_find_endpoint(const uint8_t *c, size_t len, const uint8_t *alts, ui
         if (w.alt != want_alt)
             continue;
         *out = (struct usb_ep_info){ .address = d[2], .attributes = d[3], .interface = (uint8_t)w.ifnum,
-                                     .alt = (uint8_t)w.alt, .max_packet = usb_le16(d + 4) };
+                                     .alt = (uint8_t)w.alt, .max_packet = usb_get_le16(d + 4) };
         return true;
     }
     return false;
@@ -304,10 +304,10 @@ bool usbdesc_has_alt(const uint8_t *c, size_t len, uint8_t ifnum, uint8_t alt)
 const uint8_t *usbdesc_config_by_value(const uint8_t *configs, size_t len, uint8_t value, size_t *config_len)
 {
     size_t off = 0;
-    while (len - off >= USB_CONFIG_DESC_SIZE) {
+    while (len - off >= USB_DT_CONFIG_SIZE) {
         const uint8_t *c = configs + off;
-        size_t total = usb_le16(c + 2);
-        if (total < USB_CONFIG_DESC_SIZE || total > len - off)
+        size_t total = usb_get_le16(c + 2);
+        if (total < USB_DT_CONFIG_SIZE || total > len - off)
             return NULL;
         if (c[5] == value) {
             *config_len = total;

@@ -9,21 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define USB_DT_DEVICE 1
-#define USB_DT_CONFIG 2
-#define USB_DT_STRING 3
-#define USB_DT_INTERFACE 4
-#define USB_DT_ENDPOINT 5
+#include <hilda/usb.h>
 
-#define USB_DEVICE_DESC_SIZE 18
-#define USB_CONFIG_DESC_SIZE 9
-#define USB_MAX_CONFIGS 8          /* what Linux reads at most (USB_MAXCONFIG) */
-#define USB_MAX_INTERFACES 32      /* Linux USB_MAXINTERFACES */
-
-static inline uint16_t usb_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
+/* Limits of the Linux host the bridge plays (not USB's own). */
+#define HOST_MAX_CONFIGS 8          /* what Linux reads at most (USB_MAXCONFIG) */
+#define HOST_MAX_INTERFACES 32      /* Linux USB_MAXINTERFACES */
 
 /* The first 8 bytes of a device descriptor (what a host reads before it
  * knows bMaxPacketSize0). 0, or -1 with a sentence in err. */

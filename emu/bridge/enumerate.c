@@ -11,9 +11,6 @@
 #define SET_ADDRESS_RECOVERY_MS 2 /* USB 2.0 §9.2.6.3 */
 #define STRING_WLENGTH 255        /* what Linux asks (usb_string) */
 
-#define REQ_GET_DESCRIPTOR 0x06
-#define REQ_SET_ADDRESS 0x05
-#define REQ_SET_CONFIGURATION 0x09
 
 enum step {
     S_IDLE,
@@ -43,7 +40,7 @@ struct enumerator {
     bool xfer_active, timed_out;
     struct usb_xfer x;
     uint8_t *buf;                       /* data stage, up to 64 KiB */
-    uint8_t cfg_head[USB_CONFIG_DESC_SIZE];
+    uint8_t cfg_head[USB_DT_CONFIG_SIZE];
     struct sched_event delay_ev, timeout_ev;
     struct enum_result r;
     size_t configs_cap;
@@ -93,15 +90,17 @@ static void failed(struct enumerator *e, bool gone, const char *fmt, ...)
 static void control(struct enumerator *e, uint8_t type, uint8_t request, uint16_t value, uint16_t index,
                     uint16_t length)
 {
+    const struct usb_setup s = {
+        .bmRequestType = type, .bRequest = request, .wValue = value, .wIndex = index, .wLength = length,
+    };
     e->x = (struct usb_xfer){
         .ep = 0,
-        .setup = { type, request, (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)index, (uint8_t)(index >> 8),
-                   (uint8_t)length, (uint8_t)(length >> 8) },
         .buf = e->buf,
         .len = length,
         .done = xfer_done,
         .ctx = e,
     };
+    usb_setup_encode(&s, e->x.setup);
     e->timed_out = false;
     if (!e->host.submit(e->host.ctx, &e->x)) {
         failed(e, true, "the device is not connected");
@@ -113,7 +112,7 @@ static void control(struct enumerator *e, uint8_t type, uint8_t request, uint16_
 
 static void get_descriptor(struct enumerator *e, uint8_t type, uint8_t index, uint16_t langid, uint16_t length)
 {
-    control(e, 0x80, REQ_GET_DESCRIPTOR, (uint16_t)(type << 8 | index), langid, length);
+    control(e, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(type, index), langid, length);
 }
 
 static const char *step_name(const struct enumerator *e, char *buf, size_t cap)
@@ -124,11 +123,11 @@ static const char *step_name(const struct enumerator *e, char *buf, size_t cap)
     case S_DEV18: return "GET_DESCRIPTOR(device, 18)";
     case S_CFG_HEAD: snprintf(buf, cap, "GET_DESCRIPTOR(configuration %u, 9)", e->cfg_index); return buf;
     case S_CFG_FULL:
-        snprintf(buf, cap, "GET_DESCRIPTOR(configuration %u, %u)", e->cfg_index, usb_le16(e->cfg_head + 2));
+        snprintf(buf, cap, "GET_DESCRIPTOR(configuration %u, %u)", e->cfg_index, usb_get_le16(e->cfg_head + 2));
         return buf;
     case S_STRING0: return "GET_DESCRIPTOR(string 0)";
-    case S_STRING: snprintf(buf, cap, "GET_DESCRIPTOR(string %u)", e->x.setup[2]); return buf;
-    case S_SET_CONFIG: snprintf(buf, cap, "SET_CONFIGURATION(%u)", e->x.setup[2]); return buf;
+    case S_STRING: snprintf(buf, cap, "GET_DESCRIPTOR(string %u)", usb_setup_decode(e->x.setup).wValue & 0xFF); return buf;
+    case S_SET_CONFIG: snprintf(buf, cap, "SET_CONFIGURATION(%u)", usb_setup_decode(e->x.setup).wValue & 0xFF); return buf;
     default: return "?";
     }
 }
@@ -173,7 +172,7 @@ static void next_string(struct enumerator *e)
         return;
     }
     e->step = S_SET_CONFIG;
-    control(e, 0x00, REQ_SET_CONFIGURATION, value, 0, 0);
+    control(e, USB_RT_DEVICE_OUT, USB_REQ_SET_CONFIGURATION, value, 0, 0);
 }
 
 static bool append_config(struct enumerator *e, const uint8_t *c, size_t len)
@@ -204,7 +203,7 @@ static void answered(struct enumerator *e)
             return;
         }
         e->step = S_SET_ADDRESS;
-        control(e, 0x00, REQ_SET_ADDRESS, e->address, 0, 0);
+        control(e, USB_RT_DEVICE_OUT, USB_REQ_SET_ADDRESS, e->address, 0, 0);
         return;
     case S_SET_ADDRESS:
         e->step = S_ADDRESS_WAIT;
@@ -215,13 +214,13 @@ static void answered(struct enumerator *e)
             failed(e, false, "%s", err);
             return;
         }
-        memcpy(e->r.device, d, USB_DEVICE_DESC_SIZE);
+        memcpy(e->r.device, d, USB_DT_DEVICE_SIZE);
         e->cfg_index = 0;
         e->step = S_CFG_HEAD;
-        get_descriptor(e, USB_DT_CONFIG, 0, 0, USB_CONFIG_DESC_SIZE);
+        get_descriptor(e, USB_DT_CONFIG, 0, 0, USB_DT_CONFIG_SIZE);
         return;
     case S_CFG_HEAD:
-        if (n != USB_CONFIG_DESC_SIZE) {
+        if (n != USB_DT_CONFIG_SIZE) {
             failed(e, false, "configuration %u: %zu bytes answered to a request for 9", e->cfg_index, n);
             return;
         }
@@ -229,12 +228,12 @@ static void answered(struct enumerator *e)
             failed(e, false, "%s", err);
             return;
         }
-        memcpy(e->cfg_head, d, USB_CONFIG_DESC_SIZE);
+        memcpy(e->cfg_head, d, USB_DT_CONFIG_SIZE);
         e->step = S_CFG_FULL;
-        get_descriptor(e, USB_DT_CONFIG, (uint8_t)e->cfg_index, 0, usb_le16(d + 2));
+        get_descriptor(e, USB_DT_CONFIG, (uint8_t)e->cfg_index, 0, usb_get_le16(d + 2));
         return;
     case S_CFG_FULL:
-        if (n >= USB_CONFIG_DESC_SIZE && memcmp(d, e->cfg_head, USB_CONFIG_DESC_SIZE) != 0) {
+        if (n >= USB_DT_CONFIG_SIZE && memcmp(d, e->cfg_head, USB_DT_CONFIG_SIZE) != 0) {
             failed(e, false, "configuration %u: the first 9 bytes differ between the short and the full read",
                    e->cfg_index);
             return;
@@ -249,7 +248,7 @@ static void answered(struct enumerator *e)
         }
         if (++e->cfg_index < e->r.device[17]) {
             e->step = S_CFG_HEAD;
-            get_descriptor(e, USB_DT_CONFIG, (uint8_t)e->cfg_index, 0, USB_CONFIG_DESC_SIZE);
+            get_descriptor(e, USB_DT_CONFIG, (uint8_t)e->cfg_index, 0, USB_DT_CONFIG_SIZE);
             return;
         }
         if (e->mode == ENUM_RESET) {
@@ -289,7 +288,7 @@ static void answered(struct enumerator *e)
         return;
     }
     case S_SET_CONFIG:
-        e->r.config_value = e->x.setup[2];
+        e->r.config_value = (uint8_t)usb_setup_decode(e->x.setup).wValue;
         finish(e, true, false, NULL);
         return;
     default:
@@ -344,7 +343,7 @@ static void delay_fired(struct soc *soc, void *ctx)
         return;
     case S_ADDRESS_WAIT:
         e->step = S_DEV18;
-        get_descriptor(e, USB_DT_DEVICE, 0, 0, USB_DEVICE_DESC_SIZE);
+        get_descriptor(e, USB_DT_DEVICE, 0, 0, USB_DT_DEVICE_SIZE);
         return;
     default:
         return;

@@ -27,7 +27,7 @@
 
 #include "descriptors.h"
 #include "soc.h"
-#include "usbd.h"
+#include "usbd_host.h"
 
 #define ENUM_STRING_MAX 512           /* UTF-8 bytes: 126 UTF-16 units need at most 378 */
 #define ENUM_XFER_TIMEOUT_MS 5000     /* Linux USB_CTRL_GET_TIMEOUT */
@@ -42,7 +42,7 @@ struct enum_host {
 };
 
 struct enum_result {
-    uint8_t device[USB_DEVICE_DESC_SIZE];
+    uint8_t device[USB_DT_DEVICE_SIZE];
     uint8_t *configs;                 /* all configurations, concatenated; owned by the enumerator */
     size_t configs_len;
     uint16_t langid;                  /* 0: no usable string 0, so no strings */

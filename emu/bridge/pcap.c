@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hilda/usb.h>
+
 #define LINKTYPE_USB_LINUX_MMAPPED 220
 #define USBMON_HEADER 64
 #define SNAPLEN (USBMON_HEADER + 65536)
@@ -79,14 +81,14 @@ void usb_pcap_close(struct usb_pcap *p)
 static void record(struct usb_pcap *p, vtime_t now, uint64_t id, char type, uint8_t busnum, uint8_t devnum,
                    const struct usb_xfer *x, int status, uint32_t length, const uint8_t *data, uint32_t captured)
 {
-    bool control = (x->ep & 0x0F) == 0;
-    bool in = control ? (x->setup[0] & 0x80) != 0 : (x->ep & 0x80) != 0;
+    bool control = (x->ep & USB_EP_NUM_MASK) == 0;
+    bool in = control ? (x->setup[0] & USB_DIR_MASK) == USB_DIR_IN : (x->ep & USB_EP_DIR_IN) != 0;
     uint64_t us = now / SOC_CYCLES_PER_US;
     uint8_t h[USBMON_HEADER] = { 0 };
     put64(h, id);
     h[8] = (uint8_t)type;
     h[9] = control ? XFER_CONTROL : XFER_BULK;
-    h[10] = (uint8_t)((x->ep & 0x0F) | (in ? 0x80 : 0));
+    h[10] = (uint8_t)((x->ep & USB_EP_NUM_MASK) | (in ? USB_EP_DIR_IN : 0));
     h[11] = devnum;
     put16(h + 12, busnum);
     bool setup = control && type == 'S';
@@ -126,9 +128,9 @@ void usb_pcap_submit(struct usb_pcap *p, vtime_t now, uint64_t id, uint8_t busnu
 {
     if (!p)
         return;
-    bool control = (x->ep & 0x0F) == 0;
-    bool in = control ? (x->setup[0] & 0x80) != 0 : (x->ep & 0x80) != 0;
-    uint32_t length = control ? (uint32_t)(x->setup[6] | x->setup[7] << 8) : x->len;
+    bool control = (x->ep & USB_EP_NUM_MASK) == 0;
+    bool in = control ? (x->setup[0] & USB_DIR_MASK) == USB_DIR_IN : (x->ep & USB_EP_DIR_IN) != 0;
+    uint32_t length = control ? usb_setup_decode(x->setup).wLength : x->len;
     record(p, now, id, 'S', busnum, devnum, x, EINPROGRESS_STATUS, length, x->buf, in ? 0 : clamp_capture(length));
 }
 
@@ -137,7 +139,7 @@ void usb_pcap_complete(struct usb_pcap *p, vtime_t now, uint64_t id, uint8_t bus
 {
     if (!p)
         return;
-    bool control = (x->ep & 0x0F) == 0;
-    bool in = control ? (x->setup[0] & 0x80) != 0 : (x->ep & 0x80) != 0;
+    bool control = (x->ep & USB_EP_NUM_MASK) == 0;
+    bool in = control ? (x->setup[0] & USB_DIR_MASK) == USB_DIR_IN : (x->ep & USB_EP_DIR_IN) != 0;
     record(p, now, id, 'C', busnum, devnum, x, status, x->actual, x->buf, in ? clamp_capture(x->actual) : 0);
 }

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "soc.h"
-#include "usbd.h"
+#include "usbd_host.h"
 
 struct usb_pcap;
 

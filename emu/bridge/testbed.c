@@ -131,7 +131,7 @@ char *testbed_record(const struct testbed_device *d)
     g_string_append(s, "E: DRIVER=usb\n");
     g_string_append_printf(s, "E: MAJOR=%u\n", USB_MAJOR);
     g_string_append_printf(s, "E: MINOR=%u\n", minor);
-    g_string_append_printf(s, "E: PRODUCT=%x/%x/%x\n", usb_le16(dd + 8), usb_le16(dd + 10), usb_le16(dd + 12));
+    g_string_append_printf(s, "E: PRODUCT=%x/%x/%x\n", usb_get_le16(dd + 8), usb_get_le16(dd + 10), usb_get_le16(dd + 12));
     g_string_append(s, "E: SUBSYSTEM=usb\n");
     g_string_append_printf(s, "E: TYPE=%u/%u/%u\n", dd[4], dd[5], dd[6]);
     attr(s, "authorized", "1");
@@ -142,11 +142,11 @@ char *testbed_record(const struct testbed_device *d)
     attrf(s, "bDeviceProtocol", "%02x", dd[6]);
     attrf(s, "bMaxPacketSize0", "%u", dd[7]);
     attrf(s, "bNumConfigurations", "%u", dd[17]);
-    attrf(s, "bcdDevice", "%04x", usb_le16(dd + 12));
+    attrf(s, "bcdDevice", "%04x", usb_get_le16(dd + 12));
     attrf(s, "busnum", "%u", d->busnum);
     attr(s, "configuration", "");
     g_string_append(s, "H: descriptors=");
-    for (size_t i = 0; i < USB_DEVICE_DESC_SIZE; i++)
+    for (size_t i = 0; i < USB_DT_DEVICE_SIZE; i++)
         g_string_append_printf(s, "%02X", dd[i]);
     for (size_t i = 0; i < d->configs_len; i++)
         g_string_append_printf(s, "%02X", d->configs[i]);
@@ -154,8 +154,8 @@ char *testbed_record(const struct testbed_device *d)
     attrf(s, "dev", "%u:%u", USB_MAJOR, minor);
     attrf(s, "devnum", "%u", d->devnum);
     attrf(s, "devpath", "%u", PORT);
-    attrf(s, "idProduct", "%04x", usb_le16(dd + 10));
-    attrf(s, "idVendor", "%04x", usb_le16(dd + 8));
+    attrf(s, "idProduct", "%04x", usb_get_le16(dd + 10));
+    attrf(s, "idVendor", "%04x", usb_get_le16(dd + 8));
     attr(s, "ltm_capable", "no");
     if (d->manufacturer)
         attr(s, "manufacturer", d->manufacturer);

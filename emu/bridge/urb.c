@@ -125,7 +125,7 @@ struct usbdev *usbdev_new(struct urbq *q, unsigned busnum, unsigned devnum, cons
     }
     memcpy(d->configs, configs, configs_len);
     d->configs_len = configs_len;
-    memcpy(d->device, device, USB_DEVICE_DESC_SIZE);
+    memcpy(d->device, device, USB_DT_DEVICE_SIZE);
     d->q = q;
     d->busnum = busnum;
     d->devnum = devnum;
@@ -447,7 +447,7 @@ void urbq_owner_release(struct urbq *q, struct urb_owner *o, void (*forget)(stru
     }
     o->done_tail = NULL;
     if (o->dev) {
-        for (unsigned i = 0; i < USB_MAX_INTERFACES; i++) {
+        for (unsigned i = 0; i < HOST_MAX_INTERFACES; i++) {
             if (o->dev->claims[i] == o)
                 o->dev->claims[i] = NULL;
         }

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "descriptors.h"
-#include "usbd.h"
+#include "usbd_host.h"
 
 struct urbq;
 struct urb;
@@ -34,7 +34,7 @@ struct usbdev {
     struct urbq *q;
     unsigned busnum, devnum;
     char devnode[32];                 /* /dev/bus/usb/001/002 */
-    uint8_t device[USB_DEVICE_DESC_SIZE];
+    uint8_t device[USB_DT_DEVICE_SIZE];
     uint8_t *configs;                 /* every configuration, as the device answered */
     size_t configs_len;
     int fifo_fd;                      /* the node's FIFO, bridge end; -1 before it is published */
@@ -42,9 +42,9 @@ struct usbdev {
     int refs;
     bool gone;                        /* disconnected, reset into another device, or removed */
     uint8_t config_value;             /* what the device was last told by SET_CONFIGURATION */
-    uint8_t alts[USB_MAX_INTERFACES]; /* alternate settings, by SET_INTERFACE */
+    uint8_t alts[HOST_MAX_INTERFACES]; /* alternate settings, by SET_INTERFACE */
     unsigned reapable;                /* completed URBs not yet reaped, all clients */
-    struct urb_owner *claims[USB_MAX_INTERFACES]; /* the client holding each interface, or NULL */
+    struct urb_owner *claims[HOST_MAX_INTERFACES]; /* the client holding each interface, or NULL */
 };
 
 /* A client's URBs (one per open file of the node). */

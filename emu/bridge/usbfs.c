@@ -21,7 +21,7 @@
 #define DEFERRED 1                      /* dispatch(): the answer comes later */
 #define MAX_URB_BYTES (16u << 20)       /* Linux's default usbfs_memory_mb */
 #define CTRL_SET_TIMEOUT_MS 5000        /* Linux USB_CTRL_SET_TIMEOUT */
-#define USB_SPEED_FULL 2                /* linux/usb/ch9.h */
+#define USBFS_SPEED_FULL 2                /* linux/usb/ch9.h */
 #define MAX_UNKNOWN_LOGGED 64
 
 #define CAPS (USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_NO_PACKET_SIZE_LIM | USBDEVFS_CAP_REAP_AFTER_DISCONNECT)
@@ -135,7 +135,7 @@ static int check_intf(struct client *c, unsigned ifnum)
     const uint8_t *cfg = active_config_locked(d, &len);
     if (!cfg)
         r = -EHOSTUNREACH;
-    else if (ifnum >= USB_MAX_INTERFACES)
+    else if (ifnum >= HOST_MAX_INTERFACES)
         r = -EINVAL;
     else if (d->claims[ifnum] == &c->o)
         r = 0;
@@ -165,7 +165,7 @@ static bool interface_exists(struct usbdev *d, unsigned ifnum, unsigned *alts)
     urbq_lock(d->q);
     size_t len;
     const uint8_t *cfg = active_config_locked(d, &len);
-    unsigned n = cfg && ifnum < USB_MAX_INTERFACES ? usbdesc_alt_count(cfg, len, (uint8_t)ifnum) : 0;
+    unsigned n = cfg && ifnum < HOST_MAX_INTERFACES ? usbdesc_alt_count(cfg, len, (uint8_t)ifnum) : 0;
     urbq_unlock(d->q);
     if (alts)
         *alts = n;
@@ -189,7 +189,7 @@ static int check_ctrlrecip(struct client *c, uint8_t type, uint16_t windex)
     case 2:
         if ((index & 0x7F) == 0)
             return 0;
-        if (!find_ep(c->o.dev, (uint8_t)index, &ep) && !find_ep(c->o.dev, (uint8_t)(index ^ 0x80), &ep))
+        if (!find_ep(c->o.dev, (uint8_t)index, &ep) && !find_ep(c->o.dev, (uint8_t)(index ^ USB_EP_DIR_IN), &ep))
             return -ENOENT;
         return check_intf(c, ep.interface);
     default:
@@ -352,10 +352,11 @@ static struct urb *control_urb(struct client *c, uint8_t type, uint8_t request, 
     struct urb *u = urb_new(c->fs->q, c->o.dev, 8u + length);
     if (!u)
         return NULL;
-    uint8_t setup[8] = { type, request, (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)index,
-                         (uint8_t)(index >> 8), (uint8_t)length, (uint8_t)(length >> 8) };
-    memcpy(u->buf, setup, 8);
-    memcpy(u->x.setup, setup, 8);
+    const struct usb_setup s = {
+        .bmRequestType = type, .bRequest = request, .wValue = value, .wIndex = index, .wLength = length,
+    };
+    usb_setup_encode(&s, u->buf);
+    memcpy(u->x.setup, u->buf, USB_SETUP_SIZE);
     u->x.ep = 0;
     u->x.buf = u->buf + 8;
     u->x.len = length;
@@ -372,7 +373,7 @@ static int ioctl_control(struct client *c, UMockdevIoctlClient *cl, UMockdevIoct
     memcpy(&ct, d->data, sizeof ct);
     /* proc_control takes at most a page */
     int r = ct.wLength > 4096 ? -EINVAL : check_ctrlrecip(c, ct.bRequestType, ct.wIndex);
-    bool in = (ct.bRequestType & 0x80) && ct.wLength;
+    bool in = (ct.bRequestType & USB_DIR_MASK) == USB_DIR_IN && ct.wLength;
     UMockdevIoctlData *data = NULL;
     if (!r && ct.wLength)
         data = resolve(d, offsetof(struct usbdevfs_ctrltransfer, data), ct.wLength, &r);
@@ -407,7 +408,7 @@ static int ioctl_bulk(struct client *c, UMockdevIoctlClient *cl, UMockdevIoctlDa
         r = -EINVAL;
     else
         r = check_intf(c, ep.interface);
-    bool in = (bt.ep & 0x80) != 0;
+    bool in = (bt.ep & USB_EP_DIR_IN) != 0;
     UMockdevIoctlData *data = NULL;
     if (!r && bt.len)
         data = resolve(d, offsetof(struct usbdevfs_bulktransfer, data), bt.len, &r);
@@ -492,7 +493,7 @@ static int ioctl_setconfiguration(struct client *c, UMockdevIoctlClient *cl, UMo
     struct usbdev *d = c->o.dev;
     urbq_lock(d->q);
     bool claimed = false;
-    for (unsigned i = 0; i < USB_MAX_INTERFACES; i++)
+    for (unsigned i = 0; i < HOST_MAX_INTERFACES; i++)
         claimed |= d->claims[i] != NULL;
     size_t len;
     bool exists = value == 0 || (value > 0 && value <= 0xFF &&
@@ -503,7 +504,7 @@ static int ioctl_setconfiguration(struct client *c, UMockdevIoctlClient *cl, UMo
         return -EBUSY;
     if (!exists)
         return -EINVAL;
-    struct urb *u = control_urb(c, 0x00, 0x09, (uint16_t)value, 0, 0);
+    struct urb *u = control_urb(c, USB_RT_DEVICE_OUT, USB_REQ_SET_CONFIGURATION, (uint16_t)value, 0, 0);
     return u ? start_sync(c, cl, u, OP_SETCONFIG, CTRL_SET_TIMEOUT_MS, NULL, false, 8, 0) : -ENOMEM;
 }
 
@@ -558,12 +559,12 @@ static int submit_urb(struct client *c, UMockdevIoctlData *arg)
         bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer), (size_t)uu.buffer_length, &r);
     uint16_t wlength = 0;
     if (!r && uu.type == USBDEVFS_URB_TYPE_CONTROL) {
-        const uint8_t *s = bd->data;
-        wlength = usb_le16(s + 6);
+        const struct usb_setup s = usb_setup_decode(bd->data);
+        wlength = s.wLength;
         if (wlength > uu.buffer_length - 8)
             r = -EINVAL;
         else
-            r = check_ctrlrecip(c, s[0], usb_le16(s + 4));
+            r = check_ctrlrecip(c, s.bmRequestType, s.wIndex);
     }
     struct urb *u = r ? NULL : urb_new(c->fs->q, c->o.dev, (uint32_t)uu.buffer_length);
     if (!r && !u)
@@ -611,7 +612,7 @@ static int reap_urb(struct client *c, UMockdevIoctlData *arg)
         struct usbdevfs_urb uu;
         memcpy(&uu, ud->data, sizeof uu);
         bool control = uu.type == USBDEVFS_URB_TYPE_CONTROL;
-        bool in = control ? (u->x.setup[0] & 0x80) != 0 : (u->x.ep & 0x80) != 0;
+        bool in = control ? (u->x.setup[0] & USB_DIR_MASK) == USB_DIR_IN : (u->x.ep & USB_EP_DIR_IN) != 0;
         uint32_t off = control ? 8 : 0;
         if (in && bd && u->actual && off + u->actual <= (uint32_t)bd->data_len)
             memcpy(bd->data + off, u->buf + off, u->actual);
@@ -651,7 +652,7 @@ static int claim(struct client *c, UMockdevIoctlData *arg, size_t size)
         return err;
     memcpy(&ifnum, d->data, sizeof ifnum);   /* the interface number leads both structures */
     g_object_unref(d);
-    if (ifnum >= USB_MAX_INTERFACES)
+    if (ifnum >= HOST_MAX_INTERFACES)
         return -EINVAL;
     if (!interface_exists(c->o.dev, ifnum, NULL))
         return -ENOENT;
@@ -664,7 +665,7 @@ static int release(struct client *c, UMockdevIoctlData *arg)
     int r = read_uint(arg, &ifnum);
     if (r)
         return r;
-    if (ifnum >= USB_MAX_INTERFACES)
+    if (ifnum >= HOST_MAX_INTERFACES)
         return -EINVAL;
     struct usbdev *d = c->o.dev;
     urbq_lock(d->q);
@@ -739,7 +740,7 @@ static int dispatch(struct client *c, UMockdevIoctlClient *cl, unsigned long req
         return write_bytes(arg, &ci, sizeof ci);
     }
     case USBDEVFS_GET_SPEED:
-        return USB_SPEED_FULL;
+        return USBFS_SPEED_FULL;
     default:
         log_unknown(c->fs, req);
         return -ENOTTY;
@@ -773,11 +774,11 @@ static gboolean on_read(UMockdevIoctlBase *handler, UMockdevIoctlClient *cl, gpo
         return TRUE;
     }
     struct usbdev *d = c->o.dev;
-    size_t total = USB_DEVICE_DESC_SIZE + d->configs_len, n = 0;
+    size_t total = USB_DT_DEVICE_SIZE + d->configs_len, n = 0;
     size_t want = buf && buf->data_len > 0 ? (size_t)buf->data_len : 0;
     while (n < want && c->read_pos < total) {
         size_t pos = (size_t)c->read_pos;
-        buf->data[n++] = pos < USB_DEVICE_DESC_SIZE ? d->device[pos] : d->configs[pos - USB_DEVICE_DESC_SIZE];
+        buf->data[n++] = pos < USB_DT_DEVICE_SIZE ? d->device[pos] : d->configs[pos - USB_DT_DEVICE_SIZE];
         c->read_pos++;
     }
     answer(cl, (long)n);

@@ -158,16 +158,16 @@ static void regulator_follows_usbd_enable(void **state)
 {
     struct fixture *f = *state;
     struct harness *h = f->h;
-    power_usb_regulator(f->slot, false);     /* a USBD model exists, disabled */
+    power_usb_regulator(clock_power_power(f->slot), false);     /* a USBD model exists, disabled */
     power_set_vbus(clock_power_power(f->slot), true);
     run_for(h, SOC_MS(5));
     assert_int_equal(rd(h, EVENTS_USBPWRRDY), 0);
     assert_int_equal(rd(h, USBREGSTATUS), 1);
-    power_usb_regulator(f->slot, true);
+    power_usb_regulator(clock_power_power(f->slot), true);
     run_for(h, SOC_MS(1));
     assert_int_equal(rd(h, EVENTS_USBPWRRDY), 1);
     assert_int_equal(rd(h, USBREGSTATUS), 3);
-    power_usb_regulator(f->slot, false);
+    power_usb_regulator(clock_power_power(f->slot), false);
     assert_int_equal(rd(h, USBREGSTATUS), 1);
 }
 

@@ -15,12 +15,14 @@
 #include <cmocka.h>
 
 #include "../firmware/emu_test.h"
+#include "dongle.h"
 #include "machine.h"
 #include "soc_impl.h"
 
 static const char *fw_dir;
 
 struct run {
+    struct dongle *board;
     struct machine *m;
     FILE *log;
     char path[512];
@@ -33,12 +35,13 @@ static struct run *start(const char *name, bool trace_irq)
     struct run *r = calloc(1, sizeof *r);
     snprintf(r->path, sizeof r->path, "%s/core-%s.elf", fw_dir, name);
     r->log = tmpfile();
-    struct machine_options o = {
+    struct dongle_options o = {
         .firmware = r->path, .log = r->log, .trace_irq = trace_irq, .uart_mode = "none",
     };
-    r->m = machine_new(&o);
-    if (!r->m)
+    r->board = dongle_new(&o);
+    if (!r->board)
         fail_msg("cannot start %s", r->path);
+    r->m = dongle_machine(r->board);
     return r;
 }
 
@@ -57,7 +60,7 @@ static char *log_text(struct run *r)
 
 static void finish(struct run *r)
 {
-    machine_free(r->m);
+    dongle_free(r->board);
     fclose(r->log);
     free(r);
 }
@@ -314,11 +317,11 @@ static void test_power_cycle(void **state)
 {
     (void)state;
     struct run *r = run_passing("nested", false);
-    machine_power(r->m, false);
+    dongle_power(r->board, false);
     assert_int_equal(result(r)->magic, 0);                      /* RAM lost */
     vtime_t t = soc_now(machine_soc(r->m));
     assert_int_equal(machine_run(r->m, t + SOC_MS(5)), RUN_IDLE);
-    machine_power(r->m, true);
+    dongle_power(r->board, true);
     enum run_status st = machine_run(r->m, soc_now(machine_soc(r->m)) + SOC_MS(50));
     assert_true(st == RUN_IDLE || st == RUN_DEADLINE);
     assert_int_equal(result(r)->magic, RESULT_DONE);            /* ran again from reset */
@@ -356,8 +359,8 @@ static void test_bad_images(void **state)
 {
     (void)state;
     FILE *log = tmpfile();
-    struct machine_options o = { .firmware = "/nonexistent/image.elf", .log = log, .uart_mode = "none" };
-    assert_null(machine_new(&o));
+    struct dongle_options o = { .firmware = "/nonexistent/image.elf", .log = log, .uart_mode = "none" };
+    assert_null(dongle_new(&o));
     char path[] = "/tmp/hilda-emu-test-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -365,7 +368,7 @@ static void test_bad_images(void **state)
     fputs(":0400000001020304F3\n:00000001FF\n", f);          /* checksum error */
     fclose(f);
     o.firmware = path;
-    assert_null(machine_new(&o));
+    assert_null(dongle_new(&o));
     remove(path);
     fclose(log);
 }

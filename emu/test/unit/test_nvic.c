@@ -1,4 +1,4 @@
-/* NVIC, SCB, SysTick and DWT semantics without a CPU (emu/core/nvic.c). */
+/* NVIC, SCB, SysTick and DWT semantics without a CPU (emu/cpu/nvic.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "hilda/protocol.h"
+#include "hilda/usb.h"
 
 static double now(void)
 {
@@ -34,7 +35,8 @@ int main(int argc, char **argv)
     double t0 = now(), t;
     do {
         for (int i = 0; i < 100; i++, n++) {
-            int r = libusb_control_transfer(h, 0x80, 6, 0x0100, 0, d, sizeof d, 1000);
+            int r = libusb_control_transfer(h, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_DEVICE, 0), 0, d,
+                                            sizeof d, 1000);
             if (r != (int)sizeof d || d[1] != 1) {
                 fprintf(stderr, "bench_control: transfer %ld: %s\n", n, r < 0 ? libusb_strerror(r) : "short");
                 return 1;

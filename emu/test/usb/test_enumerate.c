@@ -165,33 +165,34 @@ struct fake {
     struct enum_result r;
 };
 
-static size_t answer_for(struct fake *f, const uint8_t *s, uint8_t *buf, enum usb_xfer_status *st)
+static size_t answer_for(struct fake *f, const uint8_t *raw, uint8_t *buf, enum usb_xfer_status *st)
 {
-    uint16_t value = (uint16_t)(s[2] | s[3] << 8), length = (uint16_t)(s[6] | s[7] << 8);
+    const struct usb_setup s = usb_setup_decode(raw);
+    uint16_t value = s.wValue, length = s.wLength;
     const uint8_t *src = NULL;
     size_t n = 0;
     uint8_t str[64];
     *st = USB_XFER_OK;
-    if (s[0] == 0x80 && s[1] == 6) {
+    if (usb_setup_is(&s, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR)) {
         switch (value >> 8) {
-        case 1:
+        case USB_DT_DEVICE:
             if (length == 8 && f->stall_first_dev8 && !f->dev8_stalled) {
                 f->dev8_stalled = true;
                 *st = USB_XFER_STALL;
                 return 0;
             }
-            src = f->device, n = 18;
+            src = f->device, n = USB_DT_DEVICE_SIZE;
             break;
-        case 2:
-            src = f->config, n = length == 9 ? 9 : f->config_len;
+        case USB_DT_CONFIG:
+            src = f->config, n = length == USB_DT_CONFIG_SIZE ? USB_DT_CONFIG_SIZE : f->config_len;
             break;
-        case 3:
+        case USB_DT_STRING:
             if ((value & 0xFF) == 0) {
                 if (f->stall_string0) {
                     *st = USB_XFER_STALL;
                     return 0;
                 }
-                static const uint8_t s0[4] = { 4, 3, 0x09, 0x04 };
+                static const uint8_t s0[4] = { 4, USB_DT_STRING, 0x09, 0x04 };
                 src = s0, n = 4;
             } else {
                 if ((value & 0xFF) == 2 && f->stall_string2) {
@@ -201,7 +202,7 @@ static size_t answer_for(struct fake *f, const uint8_t *s, uint8_t *buf, enum us
                 const char *text = (value & 0xFF) == 1 ? "hilda" : (value & 0xFF) == 2 ? "product" : "SERIAL01";
                 size_t len = strlen(text);
                 str[0] = (uint8_t)(2 + 2 * len);
-                str[1] = 3;
+                str[1] = USB_DT_STRING;
                 for (size_t i = 0; i < len; i++) {
                     str[2 + 2 * i] = (uint8_t)text[i];
                     str[3 + 2 * i] = 0;
@@ -213,7 +214,7 @@ static size_t answer_for(struct fake *f, const uint8_t *s, uint8_t *buf, enum us
             *st = USB_XFER_STALL;
             return 0;
         }
-    } else if (s[0] == 0x00 && s[1] == 9 && f->stall_set_config) {
+    } else if (usb_setup_is(&s, USB_RT_DEVICE_OUT, USB_REQ_SET_CONFIGURATION) && f->stall_set_config) {
         *st = USB_XFER_STALL;
         return 0;
     }
@@ -243,8 +244,9 @@ static bool fake_submit(void *ctx, struct usb_xfer *x)
     struct fake *f = ctx;
     f->requests++;
     size_t used = strlen(f->trace);
-    snprintf(f->trace + used, sizeof f->trace - used, "%02x %02x %04x %04x %u\n", x->setup[0], x->setup[1],
-             x->setup[2] | x->setup[3] << 8, x->setup[4] | x->setup[5] << 8, x->setup[6] | x->setup[7] << 8);
+    const struct usb_setup s = usb_setup_decode(x->setup);
+    snprintf(f->trace + used, sizeof f->trace - used, "%02x %02x %04x %04x %u\n", s.bmRequestType, s.bRequest,
+             s.wValue, s.wIndex, s.wLength);
     f->pending = x;
     soc_schedule(f->soc, &f->answer_ev, SOC_US(20));
     return true;

@@ -23,6 +23,11 @@
 #include <linux/usbdevice_fs.h>
 
 #include "hilda/protocol.h"
+#include "hilda/usb.h"
+
+/* SETUP packets in wire order, as usbfs takes them at the head of a control
+ * URB's buffer: GET_STATUS(device) with wLength 2. */
+#define SETUP_GET_STATUS USB_RT_DEVICE_IN, USB_REQ_GET_STATUS, 0, 0, 0, 0, 2, 0
 
 static int failures;
 static char node[64];
@@ -67,7 +72,7 @@ static int control(int fd, uint8_t type, uint8_t req, uint16_t value, uint16_t i
 static int get_status(int fd)
 {
     uint8_t st[2] = { 0xFF, 0xFF };
-    int r = control(fd, 0x80, 0, 0, 0, st, 2, 1000);
+    int r = control(fd, USB_RT_DEVICE_IN, USB_REQ_GET_STATUS, 0, 0, st, 2, 1000);
     return r == 2 && st[0] == 0 && st[1] == 0 ? 0 : (r < 0 ? r : -EPROTO);
 }
 
@@ -159,7 +164,7 @@ static int submit(int fd, struct usbdevfs_urb *u)
 static void bad_urbs(void)
 {
     int fd = open_node();
-    uint8_t buf[64] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+    uint8_t buf[64] = { SETUP_GET_STATUS };
     struct usbdevfs_urb u = { .type = 9, .endpoint = 0, .buffer = buf, .buffer_length = 10 };
     check(submit(fd, &u) == -EINVAL, "SUBMITURB type 9: EINVAL");
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x85, .buffer = buf, .buffer_length = 8 };
@@ -168,7 +173,7 @@ static void bad_urbs(void)
     check(submit(fd, &u) == -ENOENT, "SUBMITURB iso 0x83: ENOENT");
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = buf, .buffer_length = 4 };
     check(submit(fd, &u) == -EINVAL, "SUBMITURB control with 4 bytes: EINVAL");
-    uint8_t big[8] = { 0x80, 6, 0, 1, 0, 0, 100, 0 };
+    uint8_t big[8] = { USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, 0, USB_DT_DEVICE, 0, 0, 100, 0 };
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = big, .buffer_length = 8 };
     check(submit(fd, &u) == -EINVAL, "SUBMITURB control wLength past the buffer: EINVAL");
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = buf, .buffer_length = -1 };
@@ -180,7 +185,7 @@ static void bad_urbs(void)
     check(submit(fd, &u) == -EINVAL, "SUBMITURB NULL buffer: EINVAL");
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .flags = 0x100, .buffer = buf, .buffer_length = 10 };
     check(submit(fd, &u) == -EINVAL, "SUBMITURB unknown flag: EINVAL");
-    uint8_t cls[8] = { 0x21, 0, 0, 0, 5, 0, 0, 0 };
+    uint8_t cls[8] = { USB_DIR_OUT | USB_TYPE_CLASS | USB_RECIP_INTERFACE, 0, 0, 0, 5, 0, 0, 0 };
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = cls, .buffer_length = 8 };
     check(submit(fd, &u) == -ENOENT, "SUBMITURB class request to interface 5: ENOENT");
     check(get_status(fd) == 0, "the device still answers");
@@ -195,7 +200,7 @@ static void async_urbs(void)
     uint8_t b[3][10];
     struct usbdevfs_urb u[3];
     for (int i = 0; i < 3; i++) {
-        uint8_t setup[8] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+        uint8_t setup[8] = { SETUP_GET_STATUS };
         memcpy(b[i], setup, 8);
         b[i][8] = b[i][9] = 0xEE;
         u[i] = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = b[i], .buffer_length = 10,
@@ -216,7 +221,7 @@ static void async_urbs(void)
 
     /* discard one the device holds back */
     fault_delay(fd, 300);
-    uint8_t db[10] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+    uint8_t db[10] = { SETUP_GET_STATUS };
     struct usbdevfs_urb du = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = db, .buffer_length = 10 };
     check(submit(fd, &du) == 0, "SUBMITURB held back by FAULT_DELAY");
     check(!wait_reapable(fd, 50), "not completed after 50 ms");
@@ -230,7 +235,7 @@ static void async_urbs(void)
     check(get_status(fd) == 0, "the next request works");
 
     /* a stall is status -EPIPE */
-    uint8_t sb[18] = { 0x80, 6, 0, 6, 0, 0, 10, 0 };
+    uint8_t sb[18] = { USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, 0, USB_DT_DEVICE_QUALIFIER, 0, 0, 10, 0 };
     struct usbdevfs_urb su = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = sb, .buffer_length = 18 };
     done = submit(fd, &su) == 0 && wait_reapable(fd, 2000) && io(fd, USBDEVFS_REAPURBNDELAY, &got) == 0;
     check(done && got == &su && su.status == -EPIPE, "DEVICE_QUALIFIER stalls: status -EPIPE (%d)", su.status);
@@ -297,12 +302,12 @@ static void sync_transfers(void)
 {
     int fd = open_node();
     uint8_t d[255];
-    check(control(fd, 0x80, 6, 0x0100, 0, d, sizeof d, 1000) == 18 && d[0] == 18, "CONTROL GET_DESCRIPTOR: 18");
-    check(control(fd, 0x80, 6, 0x0100, 0, d, 5000, 1000) == -EINVAL, "CONTROL wLength 5000: EINVAL");
-    check(control(fd, 0x80, 6, 0x0600, 0, d, 10, 1000) == -EPIPE, "CONTROL DEVICE_QUALIFIER: EPIPE");
+    check(control(fd, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_DEVICE, 0), 0, d, sizeof d, 1000) == 18 && d[0] == 18, "CONTROL GET_DESCRIPTOR: 18");
+    check(control(fd, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_DEVICE, 0), 0, d, 5000, 1000) == -EINVAL, "CONTROL wLength 5000: EINVAL");
+    check(control(fd, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_DEVICE_QUALIFIER, 0), 0, d, 10, 1000) == -EPIPE, "CONTROL DEVICE_QUALIFIER: EPIPE");
     fault_delay(fd, 200);
     double t0 = now();
-    int r = control(fd, 0x80, 0, 0, 0, d, 2, 50);
+    int r = control(fd, USB_RT_DEVICE_IN, USB_REQ_GET_STATUS, 0, 0, d, 2, 50);
     double dt = now() - t0;
     check(r == -ETIMEDOUT && dt > 0.04 && dt < 0.5, "CONTROL after FAULT_DELAY 200 with timeout 50: ETIMEDOUT in %.0f ms",
           dt * 1000);
@@ -342,7 +347,7 @@ static void child_dies_mid_async(void)
 {
     int fd = open_node();
     fault_delay(fd, 400);
-    static uint8_t b[10] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+    static uint8_t b[10] = { SETUP_GET_STATUS };
     static struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = b, .buffer_length = 10 };
     ioctl(fd, USBDEVFS_SUBMITURB, &u);
     static uint8_t ib[64];
@@ -358,7 +363,7 @@ static void child_dies_mid_sync(void)
     int fd = open_node();
     fault_delay(fd, 300);
     uint8_t d[2];
-    control(fd, 0x80, 0, 0, 0, d, 2, 0);           /* no timeout: killed while blocked */
+    control(fd, USB_RT_DEVICE_IN, USB_REQ_GET_STATUS, 0, 0, d, 2, 0);           /* no timeout: killed while blocked */
     _exit(0);
 }
 
@@ -399,10 +404,11 @@ static void concurrent_clients(void)
                 _exit(3);
             for (int i = 0; i < EACH; i++) {
                 unsigned char d[18];
-                if (libusb_control_transfer(h, 0x80, 6, 0x0100, 0, d, sizeof d, 2000) != 18 || d[1] != 1)
+                if (libusb_control_transfer(h, USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, USB_DESC_VALUE(USB_DT_DEVICE, 0), 0, d,
+                                            sizeof d, 2000) != 18 || d[1] != USB_DT_DEVICE)
                     _exit(4);
                 unsigned char s[2];
-                if (libusb_control_transfer(h, 0x80, 0, 0, 0, s, 2, 2000) != 2)
+                if (libusb_control_transfer(h, USB_RT_DEVICE_IN, USB_REQ_GET_STATUS, 0, 0, s, 2, 2000) != 2)
                     _exit(5);
             }
             libusb_close(h);

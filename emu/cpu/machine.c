@@ -1,0 +1,334 @@
+/* The CPU layer's set-up: Unicorn 2 as the Cortex-M4F, flash and data RAM
+ * mapped onto the soc's memory, the chip's peripheral windows (given by the
+ * board) and the Private Peripheral Bus dispatched as MMIO to the soc bus
+ * and the NVIC model, the memory hooks (unmapped accesses, flash stores,
+ * the sanitizer's RAM observer) and the machine's accessors. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "machine_impl.h"
+
+uint8_t *mcpu_mem_ptr(struct machine *m, uint32_t addr, uint32_t len)
+{
+    uint64_t a = addr, end = a + len;
+    if (end <= (uint64_t)SOC_FLASH_BASE + SOC_FLASH_SIZE)
+        return m->soc->flash + (a - SOC_FLASH_BASE);
+    if (a >= SOC_RAM_BASE && end <= (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE)
+        return m->soc->ram + (a - SOC_RAM_BASE);
+    if (a >= SOC_CODE_RAM_ALIAS && end <= (uint64_t)SOC_CODE_RAM_ALIAS + SOC_RAM_SIZE)
+        return m->soc->ram + (a - SOC_CODE_RAM_ALIAS);
+    return NULL;
+}
+
+bool mcpu_read_word(struct machine *m, uint32_t addr, uint32_t *v)
+{
+    const uint8_t *p = mcpu_mem_ptr(m, addr, 4);
+    if (!p)
+        return false;
+    *v = ld32(p);
+    return true;
+}
+
+
+/* ---- memory ---- */
+
+static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    (void)uc;
+    (void)value;
+    struct machine *m = user;
+    if (type == UC_MEM_WRITE_PROT && address < SOC_FLASH_SIZE && m->hooks.flash_writable &&
+        m->hooks.flash_writable(m->hooks.ctx)) {
+        m->code_changed = true;        /* the chip allows it: the store programs flash */
+        return true;
+    }
+    if (!m->mem_fault.valid) {
+        m->mem_fault.valid = true;
+        m->mem_fault.addr = (uint32_t)address;
+        m->mem_fault.size = size;
+        m->mem_fault.write = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT;
+        m->mem_fault.fetch = type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT;
+    }
+    return false;
+}
+
+static void hook_ram(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    (void)uc;
+    (void)value;
+    struct machine *m = user;
+    if (!m->ram_fn)
+        return;
+    uint32_t addr = (uint32_t)address;
+    if (addr >= SOC_CODE_RAM_ALIAS && addr < SOC_CODE_RAM_ALIAS + SOC_RAM_SIZE)
+        addr = addr - SOC_CODE_RAM_ALIAS + SOC_RAM_BASE;
+    m->ram_fn(m->ram_ctx, addr, (uint32_t)size, type == UC_MEM_WRITE, reg_get(m, UC_ARM_REG_PC));
+}
+
+static void mmio_trace(struct machine *m, bool write, uint32_t addr, uint32_t value, unsigned size)
+{
+    struct periph *p = soc_find_periph(m->soc, addr);
+    mcpu_trace(m, "mmio: %s 0x%08x %s 0x%08x (%u bytes) %s+0x%03x pc 0x%08x", write ? "W" : "R", addr,
+          write ? "<-" : "->", value, size, p ? p->name : (addr >= 0xE0000000u ? "PPB" : "?"),
+          p ? addr - p->base : addr & 0xFFF, reg_get(m, UC_ARM_REG_PC));
+}
+
+static void after_access(struct machine *m)
+{
+    vtime_t next = soc_next_event(m->soc);
+    if (next < m->slice_end)
+        m->slice_end = next;
+}
+
+static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc;
+    struct mmio_region *r = user;
+    struct machine *m = r->m;
+    uint32_t addr = r->base + (uint32_t)offset, v;
+    if (size > 4)
+        size = 4;
+    if (r->ppb) {
+        v = nvic_ppb_read(&m->nvic, addr, size);
+    } else if (addr & (size - 1)) {
+        mcpu_fault(m, true, "unaligned peripheral access", "%u-byte read of 0x%08x", size, addr);
+        return 0;
+    } else {
+        uint32_t word = soc_bus_read(m->soc, addr & ~3u);
+        v = size == 4 ? word : (word >> (8 * (addr & 3))) & ((1u << (8 * size)) - 1);
+    }
+    if (m->trace_mmio)
+        mmio_trace(m, false, addr, v, size);
+    after_access(m);
+    return v;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc;
+    struct mmio_region *r = user;
+    struct machine *m = r->m;
+    uint32_t addr = r->base + (uint32_t)offset, v = (uint32_t)value;
+    if (size > 4)
+        size = 4;
+    if (m->trace_mmio)
+        mmio_trace(m, true, addr, v, size);
+    if (r->ppb) {
+        nvic_ppb_write(&m->nvic, addr, v, size);
+    } else if (addr & (size - 1)) {
+        mcpu_fault(m, true, "unaligned peripheral access", "%u-byte write of 0x%08x", size, addr);
+        return;
+    } else if (size == 4) {
+        soc_bus_write(m->soc, addr, v);
+    } else {
+        /* sub-word store: read-modify-write of the word */
+        uint32_t word = addr & ~3u, shift = 8 * (addr & 3), mask = ((1u << (8 * size)) - 1) << shift;
+        uint32_t old = soc_bus_read(m->soc, word);
+        soc_bus_write(m->soc, word, (old & ~mask) | ((v << shift) & mask));
+    }
+    after_access(m);
+}
+
+/* ---- NVIC and soc hooks ---- */
+
+static void on_nvic_changed(void *ctx)
+{
+    struct machine *m = ctx;
+    m->irq_check = true;
+}
+
+static void on_sysreset(void *ctx)
+{
+    struct machine *m = ctx;
+    m->reset_requested = true;
+    attend(m);
+}
+
+static void on_irq_changed(void *ctx, unsigned irq, bool level)
+{
+    struct machine *m = ctx;
+    nvic_set_level(&m->nvic, irq, level);
+}
+
+void machine_halt_until_reset(struct machine *m)
+{
+    m->system_off = true;
+    attend(m);
+}
+
+void machine_code_changed(struct machine *m)
+{
+    m->code_changed = true;
+    attend(m);
+}
+
+static void on_wake(struct soc *soc, void *ctx)
+{
+    (void)soc;
+    struct machine *m = ctx;
+    uint64_t v;
+    while (read(m->wake_fd, &v, sizeof v) == (ssize_t)sizeof v)
+        ;
+}
+
+/* ---- construction ---- */
+
+static bool map_mmio(struct machine *m, unsigned i, uint32_t base, uint32_t size, bool ppb)
+{
+    m->regions[i] = (struct mmio_region){ m, base, ppb };
+    return uc_mmio_map(m->uc, base, size, mmio_read, &m->regions[i], mmio_write, &m->regions[i]) == UC_ERR_OK;
+}
+
+static bool setup_cpu(struct machine *m, const struct machine_bus_window *windows, unsigned n_windows)
+{
+    uc_err e = uc_open(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS, &m->uc);
+    if (e != UC_ERR_OK) {
+        soc_log(m->soc, "hilda-emu: Unicorn: %s\n", uc_strerror(e));
+        m->uc = NULL;
+        return false;
+    }
+    struct soc *soc = m->soc;
+    bool ok = uc_ctl_set_cpu_model(m->uc, UC_CPU_ARM_CORTEX_M4) == UC_ERR_OK &&
+              uc_mem_map_ptr(m->uc, SOC_FLASH_BASE, SOC_FLASH_SIZE, UC_PROT_READ | UC_PROT_EXEC, soc->flash) ==
+                  UC_ERR_OK &&
+              uc_mem_map_ptr(m->uc, SOC_RAM_BASE, SOC_RAM_SIZE, UC_PROT_ALL, soc->ram) == UC_ERR_OK &&
+              uc_mem_map_ptr(m->uc, SOC_CODE_RAM_ALIAS, SOC_RAM_SIZE, UC_PROT_ALL, soc->ram) == UC_ERR_OK &&
+              n_windows <= MACHINE_MAX_BUS_WINDOWS;
+    for (unsigned i = 0; ok && i < n_windows; i++)
+        ok = map_mmio(m, i, windows[i].base, windows[i].size, false);
+    ok = ok && map_mmio(m, n_windows, PPB_SCS_BASE, PPB_SCS_SIZE, true) &&
+         map_mmio(m, n_windows + 1, PPB_DWT_BASE, PPB_DWT_SIZE, true);
+    uc_hook h;
+    ok = ok && uc_hook_add(m->uc, &h, UC_HOOK_BLOCK, (void *)mcpu_hook_block, m, 1, 0) == UC_ERR_OK &&
+         uc_hook_add(m->uc, &h, UC_HOOK_INTR, (void *)mcpu_hook_intr, m, 1, 0) == UC_ERR_OK &&
+         uc_hook_add(m->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)hook_unmapped, m, 1, 0) ==
+             UC_ERR_OK;
+    if (!ok)
+        soc_log(m->soc, "hilda-emu: cannot set up the Unicorn Cortex-M4\n");
+    return ok;
+}
+
+struct machine *machine_new(struct soc *soc, const struct machine_options *opt)
+{
+    if (!opt || !opt->firmware) {
+        soc_log(soc, "hilda-emu: no firmware given\n");
+        return NULL;
+    }
+    struct machine *m = calloc(1, sizeof *m);
+    if (!m) {
+        soc_log(soc, "hilda-emu: out of memory\n");
+        return NULL;
+    }
+    m->soc = soc;
+    m->hooks = opt->hooks;
+    m->wake_fd = -1;
+    m->trace_irq = opt->trace_irq;
+    m->trace_mmio = opt->trace_mmio;
+    m->realtime = opt->realtime;
+    m->powered = true;
+    m->block_info = calloc(SOC_FLASH_SIZE / 2, sizeof *m->block_info);
+    if (!m->block_info) {
+        soc_log(soc, "hilda-emu: out of memory\n");
+        machine_free(m);
+        return NULL;
+    }
+    soc->input_arrived = mcpu_input_arrived;
+    soc->input_ctx = m;
+    const struct nvic_host host = { m, on_nvic_changed, on_sysreset };
+    nvic_init(&m->nvic, soc, &host);
+    soc->irq_changed = on_irq_changed;
+    soc->irq_ctx = m;
+
+    if (!setup_cpu(m, opt->bus_windows, opt->n_bus_windows)) {
+        machine_free(m);
+        return NULL;
+    }
+    m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (m->wake_fd < 0) {
+        soc_log(soc, "hilda-emu: eventfd: %s\n", strerror(errno));
+        machine_free(m);
+        return NULL;
+    }
+    soc_watch_fd(soc, m->wake_fd, on_wake, m);
+
+    soc_reset(soc, RESET_POWER_ON);
+    char err[256];
+    if (!loader_load_file(opt->firmware, soc->flash, soc->ram, &m->img, err, sizeof err)) {
+        soc_log(soc, "hilda-emu: %s: %s\n", opt->firmware, err);
+        machine_free(m);
+        return NULL;
+    }
+    mcpu_reset(m);
+    return m;
+}
+
+/* The soc is the board's: it stays (with the CPU's hooks on it unhooked). */
+void machine_free(struct machine *m)
+{
+    if (!m)
+        return;
+    if (m->wake_fd >= 0) {
+        soc_unwatch_fd(m->soc, m->wake_fd);
+        close(m->wake_fd);
+    }
+    if (m->soc->input_ctx == m) {
+        m->soc->input_arrived = NULL;
+        m->soc->input_ctx = NULL;
+    }
+    if (m->soc->irq_ctx == m) {
+        m->soc->irq_changed = NULL;
+        m->soc->irq_ctx = NULL;
+    }
+    if (m->uc)
+        uc_close(m->uc);
+    symbols_free(m->img.symbols);
+    free(m->block_info);
+    free(m);
+}
+
+struct soc *machine_soc(struct machine *m)
+{
+    return m->soc;
+}
+
+const struct symbols *machine_symbols(const struct machine *m)
+{
+    return m->img.symbols;
+}
+
+uint32_t machine_pc(const struct machine *m)
+{
+    return reg_get(m, UC_ARM_REG_PC);
+}
+
+const char *machine_function_at(const struct machine *m, uint32_t addr)
+{
+    return symbols_lookup(m->img.symbols, addr & ~1u, NULL);
+}
+
+void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void *ctx)
+{
+    m->ram_fn = fn;
+    m->ram_ctx = ctx;
+    if (fn && !m->ram_hooked) {
+        int types = UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE;
+        uc_hook_add(m->uc, &m->ram_hooks[0], types, (void *)hook_ram, m, SOC_RAM_BASE,
+                    SOC_RAM_BASE + SOC_RAM_SIZE - 1);
+        uc_hook_add(m->uc, &m->ram_hooks[1], types, (void *)hook_ram, m, SOC_CODE_RAM_ALIAS,
+                    SOC_CODE_RAM_ALIAS + SOC_RAM_SIZE - 1);
+        m->ram_hooked = true;
+    } else if (!fn && m->ram_hooked) {
+        uc_hook_del(m->uc, m->ram_hooks[0]);
+        uc_hook_del(m->uc, m->ram_hooks[1]);
+        m->ram_hooked = false;
+    } else {
+        return;
+    }
+    /* code translated before the change does not see it */
+    mcpu_forget_code(m, true);
+}
+

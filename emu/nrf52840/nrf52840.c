@@ -1,0 +1,193 @@
+/* The nRF52840 as the firmware sees it: every peripheral model on one soc
+ * (memory map and IRQs: reference §1). Slots without a model (RADIO,
+ * NFCT...) read 0 and are reported once per address by the soc. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "models.h"
+#include "usbd.h"
+
+#define DEFAULT_DEVICE_ID 0x4E6F726469633031ull   /* any stable value: "Nordic01" */
+
+struct nrf52840 {
+    struct soc *soc;
+    struct periph *clock_power, *gpio, *ficr, *uicr, *nvmc;
+    struct periph *rtc[3], *timer[5], *uarte[2];
+    struct periph *usbd;
+    struct errata_sink *errata;
+};
+
+static struct uarte_backend backend_for(const char *mode, int fd, bool is_uart0, struct soc *soc)
+{
+    if (!mode)
+        mode = is_uart0 ? "pty" : "none";
+    if (strcmp(mode, "pty") == 0)
+        return (struct uarte_backend){ .kind = UARTE_BACKEND_PTY };
+    if (strcmp(mode, "stdio") == 0)
+        return (struct uarte_backend){ .kind = UARTE_BACKEND_STDIO };
+    if (strcmp(mode, "fd") == 0)
+        return (struct uarte_backend){ .kind = UARTE_BACKEND_FD, .fd = fd };
+    if (strcmp(mode, "none") != 0)
+        soc_log(soc, "emu: UART mode \"%s\" unknown (pty, stdio, none or fd): using none\n", mode);
+    return (struct uarte_backend){ .kind = UARTE_BACKEND_NONE };
+}
+
+struct nrf52840 *nrf52840_new(struct soc *soc, const struct nrf52840_config *cfg)
+{
+    static const struct nrf52840_config defaults = { 0 };
+    if (!cfg)
+        cfg = &defaults;
+    struct nrf52840 *chip = calloc(1, sizeof *chip);
+    if (!chip)
+        return NULL;
+    chip->soc = soc;
+    chip->clock_power = clock_power_new(soc, cfg->vbus);
+    if (!chip->clock_power)
+        goto fail;
+    struct power *power = clock_power_power(chip->clock_power);
+    if (cfg->system_off)
+        power_on_system_off(power, cfg->system_off, cfg->ctx);
+    chip->gpio = gpio_new(soc);
+    chip->ficr = ficr_new(soc, cfg->device_id ? cfg->device_id : DEFAULT_DEVICE_ID);
+    chip->nvmc = nvmc_new(soc);
+    if (!chip->gpio || !chip->ficr || !chip->nvmc)
+        goto fail;
+    if (cfg->flash_erased)
+        nvmc_on_flash_erased(chip->nvmc, cfg->flash_erased, cfg->ctx);
+    chip->uicr = uicr_new(soc, chip->nvmc);
+    if (!chip->uicr)
+        goto fail;
+    for (unsigned i = 0; i < 3; i++) {
+        chip->rtc[i] = rtc_new(soc, i, clock_power_clock(chip->clock_power));
+        if (!chip->rtc[i])
+            goto fail;
+    }
+    for (unsigned i = 0; i < 5; i++) {
+        chip->timer[i] = timer_new(soc, i);
+        if (!chip->timer[i])
+            goto fail;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        struct uarte_backend b = backend_for(i ? cfg->uart1_mode : cfg->uart_mode, cfg->uart_fd[i], i == 0, soc);
+        chip->uarte[i] = uarte_new(soc, i, &b);
+        if (!chip->uarte[i])
+            goto fail;
+    }
+    chip->errata = errata_new(soc);
+    if (!chip->errata)
+        goto fail;
+    chip->usbd = usbd_model_new(soc);
+    if (!chip->usbd)
+        goto fail;
+    usbd_model_set_power(chip->usbd, clock_power_power(chip->clock_power));
+    return chip;
+fail:
+    /* the soc keeps pointers to what was added: it must not run after this */
+    soc_log(soc, "emu: out of memory building the nRF52840 models\n");
+    nrf52840_free(chip);
+    return NULL;
+}
+
+unsigned nrf52840_bus_windows(const struct nrf52840_window **out)
+{
+    static const struct nrf52840_window windows[] = {
+        { 0x10000000u, 0x2000u },    /* FICR and UICR */
+        { 0x40000000u, 0x80000u },   /* APB peripherals */
+        { 0x50000000u, 0x1000u },    /* AHB: GPIO P0 and P1 */
+    };
+    *out = windows;
+    return sizeof windows / sizeof windows[0];
+}
+
+bool nrf52840_flash_writable(const struct nrf52840 *chip)
+{
+    return nvmc_write_enabled(chip->nvmc);
+}
+
+void nrf52840_free(struct nrf52840 *chip)
+{
+    if (!chip)
+        return;
+    for (unsigned i = 0; i < 2; i++)
+        uarte_free(chip->uarte[i]);
+    for (unsigned i = 0; i < 5; i++)
+        timer_free(chip->timer[i]);
+    for (unsigned i = 0; i < 3; i++)
+        rtc_free(chip->rtc[i]);
+    usbd_model_free(chip->usbd);
+    errata_free(chip->errata);
+    uicr_free(chip->uicr);
+    nvmc_free(chip->nvmc);
+    ficr_free(chip->ficr);
+    gpio_free(chip->gpio);
+    clock_power_free(chip->clock_power);
+    free(chip);
+}
+
+uint32_t nrf52840_gpio_out(const struct nrf52840 *chip, unsigned port)
+{
+    return gpio_out(chip->gpio, port);
+}
+
+uint32_t nrf52840_gpio_dir(const struct nrf52840 *chip, unsigned port)
+{
+    return gpio_dir(chip->gpio, port);
+}
+
+uint32_t nrf52840_gpio_in(const struct nrf52840 *chip, unsigned port)
+{
+    return gpio_in(chip->gpio, port);
+}
+
+void nrf52840_gpio_drive(struct nrf52840 *chip, unsigned port, unsigned pin, bool level)
+{
+    gpio_drive(chip->gpio, port, pin, level);
+}
+
+void nrf52840_gpio_release(struct nrf52840 *chip, unsigned port, unsigned pin)
+{
+    gpio_release(chip->gpio, port, pin);
+}
+
+void nrf52840_set_vbus(struct nrf52840 *chip, bool present)
+{
+    power_set_vbus(clock_power_power(chip->clock_power), present);
+}
+
+const char *nrf52840_uart_path(const struct nrf52840 *chip, unsigned instance)
+{
+    return instance < 2 ? uarte_path(chip->uarte[instance]) : "";
+}
+
+void nrf52840_uart_stats(const struct nrf52840 *chip, unsigned instance, struct nrf52840_uart_stats *out)
+{
+    if (instance < 2)
+        uarte_stats(chip->uarte[instance], out);
+    else
+        *out = (struct nrf52840_uart_stats){ 0 };
+}
+
+void nrf52840_note_reset_reason(struct nrf52840 *chip, uint32_t resetreas_bits)
+{
+    power_note_reset_reason(clock_power_power(chip->clock_power), resetreas_bits);
+}
+
+bool nrf52840_system_off(const struct nrf52840 *chip)
+{
+    return power_system_off(clock_power_power(chip->clock_power));
+}
+
+struct periph *nrf52840_clock_power(struct nrf52840 *chip)
+{
+    return chip->clock_power;
+}
+
+struct periph *nrf52840_usbd(struct nrf52840 *chip)
+{
+    return chip->usbd;
+}
+
+uint8_t *nrf52840_uicr(struct nrf52840 *chip)
+{
+    return uicr_bytes(chip->uicr);
+}

@@ -1,0 +1,26 @@
+/* USBD model (reference §2, §3): the nRF52840 USB device controller as the
+ * firmware sees it (usbd.c, the register model), with a full-speed host
+ * controller in front of it (usbd_host.h, usbd_host.c) that the USB bridge
+ * and the tests drive; the two halves meet only at the bus transactions of
+ * usbd_bus.h. The model never answers a request itself: every
+ * byte of every data stage comes from or goes to the firmware through
+ * EasyDMA. */
+#ifndef EMU_USBD_H
+#define EMU_USBD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "soc.h"
+
+#define USBD_MODEL_BASE 0x40027000u
+#define USBD_MODEL_IRQ 39u
+
+struct periph *usbd_model_new(struct soc *soc);
+void usbd_model_free(struct periph *usbd);
+
+/* The POWER model's regulator follows USBD.ENABLE (reference §3.6 step 6). */
+struct power;
+void usbd_model_set_power(struct periph *usbd, struct power *power);
+
+#endif

@@ -1,0 +1,358 @@
+/* hilda-emu: runs an unmodified nRF52840 firmware image on the emulated
+ * dongle. See docs/emulator.md and `hilda-emu --help`. This file is the
+ * command line (argument parsing) and the plain run; `run` and `serve` are
+ * the USB session (session.c), `run -- CMD` supervises CMD (supervise.c). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "dongle.h"
+#include "machine.h"
+#include "options.h"
+#include "sanitizer.h"
+#include "session.h"
+
+#define DEFAULT_FIRMWARE "hilda-dongle.elf"
+#define CLIENT_PRELOAD "libhilda-emu-preload.so"
+#define DEFAULT_ATTACH_MS 10000
+
+static const char usage[] =
+    "usage: hilda-emu --firmware FILE [options]\n"
+    "       hilda-emu run [--firmware FILE] [options] [--] COMMAND [ARGS...]\n"
+    "       hilda-emu serve [--firmware FILE] [options] [--env-file FILE]\n"
+    "\n"
+    "Runs an nRF52840 firmware image (ELF or Intel HEX) on the emulated dongle.\n"
+    "\n"
+    "run    attaches the emulated dongle as a USB device (through umockdev), waits until it is\n"
+    "       enumerated, runs COMMAND with it and returns COMMAND's exit status. COMMAND sees the\n"
+    "       dongle through libusb like a real one: hilda-emu run -- lsusb -v -d 1209:0001\n"
+    "serve  attaches the dongle and keeps it attached for any number of client processes. Once\n"
+    "       it is enumerated, prints what clients need as shell lines on stdout:\n"
+    "         export UMOCKDEV_DIR=...  export LD_PRELOAD=...  (run clients with these)\n"
+    "         export HILDA_EMU_UART=...  (UARTE0 pty)  export HILDA_EMU_CONTROL=...  (socket)\n"
+    "         export HILDA_EMU_PID=...  export HILDA_EMU_CPU=...  (with --pin)\n"
+    "       and runs until SIGTERM, SIGINT or {\"cmd\": \"quit\"} on the control channel.\n"
+    "       run gives COMMAND the same variables.\n"
+    "\n"
+    "  --firmware FILE        the image to run (required without run/serve; for them the default\n"
+    "                         is " DEFAULT_FIRMWARE " next to the hilda-emu binary or one directory up)\n"
+    "  --uart pty|stdio|none  where UARTE0 goes (default pty: its path is printed)\n"
+    "  --sanitize off|warn|error\n"
+    "                         the DMA sanitizer (default error: the first report ends the run)\n"
+    "  --control SOCKET       serve the control channel (JSON lines) on this unix socket\n"
+    "                         (run/serve: default $UMOCKDEV_DIR/control)\n"
+    "  --trace LIST           comma-separated: irq, mmio (one line per event, virtual time)\n"
+    "  --log FILE             diagnostics and trace to FILE instead of stderr\n"
+    "  --until MS             stop after MS milliseconds of virtual time (not with run/serve)\n"
+    "  --fast                 do not pace virtual time by the wall clock while the CPU sleeps\n"
+    "                         (default: paced, so sleeping firmware costs no host CPU and USB\n"
+    "                         timeouts mean what they say)\n"
+    "  --device-id HEX        FICR DEVICEID as 16 hex digits (default 0x1209CAFE00D0BEEF)\n"
+    "  --pcap FILE            run/serve: write every USB transfer to FILE as a Linux usbmon capture\n"
+    "                         (pcap link type 220, virtual time stamps; Wireshark and tshark read it)\n"
+    "  --attach-timeout MS    run/serve: give up if the dongle is not enumerated after MS\n"
+    "                         milliseconds of virtual time (default 10000)\n"
+    "  --env-file FILE        serve: also write the export lines to FILE (atomically, once enumerated)\n"
+    "  --pin CPU|off          run/serve: keep hilda-emu, and (run) COMMAND, on one CPU. A USB call\n"
+    "                         passes between three threads in turn; waking a thread on another CPU\n"
+    "                         is the dominant cost on a virtual machine. Default for run: the last\n"
+    "                         CPU hilda-emu may use (off if it may use one); for serve: off (clients\n"
+    "                         can run under taskset -c $HILDA_EMU_CPU)\n"
+    "  --help                 this text\n"
+    "\n"
+    "Clients also get " CLIENT_PRELOAD " (found next to hilda-emu) preloaded: it makes the\n"
+    "usleep(0) that umockdev's preload does after each call a sched_yield().\n"
+    "\n"
+    "Exit status: 0 done (quit, time limit, signal), 1 firmware fault or sanitizer report,\n"
+    "2 usage error, 3 setup error (image, socket, pty, umockdev testbed), 4 (serve) the dongle\n"
+    "did not enumerate. run returns COMMAND's status (128+N if a signal N ended it), or 124 if\n"
+    "the firmware faulted while COMMAND ran (COMMAND is terminated), 125 if hilda-emu could not\n"
+    "give COMMAND a dongle (bad command line, setup, no enumeration), 126 if COMMAND could not\n"
+    "be executed, 127 if it was not found.\n";
+
+static struct machine *running;
+volatile sig_atomic_t hilda_emu_stop_signal;
+
+static void on_signal(int sig)
+{
+    hilda_emu_stop_signal = sig;
+    if (running)
+        machine_request_stop(running);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "hilda-emu: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry hilda-emu --help.\n");
+    return EXIT_USAGE;
+}
+
+static int parse_trace(const char *list, struct dongle_options *mo)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "irq") == 0)
+            mo->trace_irq = true;
+        else if (strcmp(tok, "mmio") == 0)
+            mo->trace_mmio = true;
+        else
+            return usage_error("unknown trace kind \"%s\" (irq, mmio)", tok);
+    }
+    return 0;
+}
+
+/* A file the build puts near the binary: in the binary's directory, in
+ * `sub` below it, or one directory up (build/hilda-dongle.elf for
+ * build/emu/hilda-emu). */
+static const char *find_near_binary(const char *name, const char *sub, char *out, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    const char *where[3] = { "", sub, "/.." };
+    for (int i = 0; i < 3; i++) {
+        snprintf(out, cap, "%s%s/%s", dir, where[i], name);
+        if (access(out, R_OK) == 0)
+            return out;
+    }
+    return NULL;
+}
+
+/* run's default CPU: the last one this process may use, if it may use two
+ * or more (one CPU leaves nothing to choose). */
+static int default_pin_cpu(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 2)
+        return -1;
+    for (int cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--) {
+        if (CPU_ISSET(cpu, &set))
+            return cpu;
+    }
+    return -1;
+}
+
+static int parse_u64(const char *text, int base, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoull(text, &end, base);
+    return errno || *end || end == text || text[0] == '-' ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    enum { OPT_FIRMWARE = 256, OPT_UART, OPT_SANITIZE, OPT_CONTROL, OPT_TRACE, OPT_LOG, OPT_UNTIL,
+           OPT_FAST, OPT_DEVICE_ID, OPT_PCAP, OPT_ENV_FILE, OPT_ATTACH_TIMEOUT, OPT_PIN, OPT_HELP };
+    static const struct option longopts[] = {
+        { "firmware", required_argument, 0, OPT_FIRMWARE },
+        { "uart", required_argument, 0, OPT_UART },
+        { "sanitize", required_argument, 0, OPT_SANITIZE },
+        { "control", required_argument, 0, OPT_CONTROL },
+        { "trace", required_argument, 0, OPT_TRACE },
+        { "log", required_argument, 0, OPT_LOG },
+        { "until", required_argument, 0, OPT_UNTIL },
+        { "fast", no_argument, 0, OPT_FAST },
+        { "device-id", required_argument, 0, OPT_DEVICE_ID },
+        { "pcap", required_argument, 0, OPT_PCAP },
+        { "env-file", required_argument, 0, OPT_ENV_FILE },
+        { "attach-timeout", required_argument, 0, OPT_ATTACH_TIMEOUT },
+        { "pin", required_argument, 0, OPT_PIN },
+        { "help", no_argument, 0, OPT_HELP },
+        { 0, 0, 0, 0 },
+    };
+    *o = (struct options){
+        .board = { .uart_mode = "pty", .realtime = true },
+        .sanitize = SANITIZE_ERROR,
+        .device_id = 0x1209CAFE00D0BEEFull,
+        .attach_ms = DEFAULT_ATTACH_MS,
+        .pin_cpu = -2,
+    };
+    if (argc > 1 && strcmp(argv[1], "run") == 0)
+        o->mode = MODE_RUN;
+    else if (argc > 1 && strcmp(argv[1], "serve") == 0)
+        o->mode = MODE_SERVE;
+    if (o->mode != MODE_PLAIN) {
+        argc--;
+        argv++;
+    }
+    opterr = 0;
+    int c;
+    /* "+": the options end at the command (its own options are its own) */
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_FIRMWARE: o->board.firmware = optarg; break;
+        case OPT_UART:
+            if (strcmp(optarg, "pty") && strcmp(optarg, "stdio") && strcmp(optarg, "none"))
+                return usage_error("--uart takes pty, stdio or none, not \"%s\"", optarg);
+            o->board.uart_mode = optarg;
+            break;
+        case OPT_SANITIZE:
+            if (sanitize_mode_parse(optarg, &o->sanitize))
+                return usage_error("--sanitize takes off, warn or error, not \"%s\"", optarg);
+            break;
+        case OPT_CONTROL: o->control = optarg; break;
+        case OPT_TRACE:
+            if (parse_trace(optarg, &o->board))
+                return EXIT_USAGE;
+            break;
+        case OPT_LOG: o->log = optarg; break;
+        case OPT_UNTIL:
+            if (parse_u64(optarg, 10, &o->until_ms) || o->until_ms == 0)
+                return usage_error("--until takes a positive number of milliseconds, not \"%s\"", optarg);
+            break;
+        case OPT_FAST: o->board.realtime = false; break;
+        case OPT_DEVICE_ID:
+            if (parse_u64(optarg, 16, &o->device_id))
+                return usage_error("--device-id takes up to 16 hex digits, not \"%s\"", optarg);
+            break;
+        case OPT_PCAP: o->pcap = optarg; break;
+        case OPT_ENV_FILE: o->env_file = optarg; break;
+        case OPT_ATTACH_TIMEOUT:
+            if (parse_u64(optarg, 10, &o->attach_ms) || o->attach_ms == 0)
+                return usage_error("--attach-timeout takes a positive number of milliseconds, not \"%s\"", optarg);
+            break;
+        case OPT_PIN: {
+            uint64_t cpu;
+            if (strcmp(optarg, "off") == 0)
+                o->pin_cpu = -1;
+            else if (parse_u64(optarg, 10, &cpu) == 0 && cpu < CPU_SETSIZE)
+                o->pin_cpu = (int)cpu;
+            else
+                return usage_error("--pin takes a CPU number or off, not \"%s\"", optarg);
+            break;
+        }
+        case OPT_HELP:
+            fputs(usage, stdout);
+            exit(EXIT_OK);
+        default:
+            return usage_error("unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (o->mode == MODE_RUN) {
+        if (optind >= argc)
+            return usage_error("%s", "run needs a COMMAND (hilda-emu run [options] -- COMMAND [ARGS...])");
+        o->command = argv + optind;
+    } else if (optind < argc) {
+        return usage_error("unexpected argument \"%s\"", argv[optind]);
+    }
+    if (o->mode == MODE_PLAIN) {
+        if (o->pcap || o->env_file || o->pin_cpu != -2)
+            return usage_error("%s", "--pcap, --env-file and --pin need run or serve");
+        if (!o->board.firmware)
+            return usage_error("%s", "--firmware FILE is required");
+        return 0;
+    }
+    if (o->until_ms)
+        return usage_error("%s", "--until is not for run or serve");
+    if (o->env_file && o->mode != MODE_SERVE)
+        return usage_error("%s", "--env-file is for serve");
+    if (o->mode == MODE_SERVE && strcmp(o->board.uart_mode, "stdio") == 0)
+        return usage_error("%s", "serve prints the environment on stdout: use --uart pty or none");
+    o->client_preload = find_near_binary(CLIENT_PRELOAD, "/bridge", o->client_preload_path,
+                                         sizeof o->client_preload_path);
+    if (!o->board.firmware &&
+        !(o->board.firmware = find_near_binary(DEFAULT_FIRMWARE, "", o->default_firmware, sizeof o->default_firmware)))
+        return usage_error("%s", "no --firmware given and no " DEFAULT_FIRMWARE " next to the hilda-emu binary");
+    if (o->pin_cpu == -2)
+        o->pin_cpu = o->mode == MODE_RUN ? default_pin_cpu() : -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return o.mode == MODE_RUN ? EXIT_RUN_FAILED : rc;
+
+    FILE *log = stderr;
+    if (o.log && !(log = fopen(o.log, "we"))) {
+        fprintf(stderr, "hilda-emu: cannot write %s: %s\n", o.log, strerror(errno));
+        return o.mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+    }
+    o.board.log = log;
+    o.board.device_id = o.device_id;
+    if (o.pin_cpu >= 0) {
+        /* before any thread exists: they all inherit it */
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(o.pin_cpu, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0)
+            fprintf(log, "hilda-emu: cannot keep to CPU %d: %s (going on unpinned)\n", o.pin_cpu, strerror(errno));
+    }
+    struct dongle *board = dongle_new(&o.board);
+    if (!board)
+        return o.mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+    struct machine *m = dongle_machine(board);
+    struct sanitizer *san = sanitizer_new(m, o.sanitize);
+
+    running = m;
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = EXIT_OK;
+    if (o.mode != MODE_PLAIN) {
+        exit_code = session_usb(&o, board, san, log);
+    } else {
+        struct control *ctl = NULL;
+        if (o.control) {
+            const struct control_target target = { board, san, o.board.firmware };
+            if (!(ctl = control_new(o.control, &target))) {
+                sanitizer_free(san);
+                dongle_free(board);
+                return EXIT_SETUP;
+            }
+            fprintf(log, "hilda-emu: control channel on %s\n", o.control);
+        }
+        vtime_t until = o.until_ms ? SOC_MS(o.until_ms) : UINT64_MAX;
+        for (;;) {
+            enum run_status st = machine_run(m, until);
+            if (st == RUN_FAULT) {
+                fprintf(log, "hilda-emu: run ended by a fault: %s\n", machine_fault_summary(m));
+                exit_code = EXIT_FAULT;
+                break;
+            }
+            if (st == RUN_DEADLINE) {
+                fprintf(log, "hilda-emu: time limit of %" PRIu64 " ms reached\n", o.until_ms);
+                break;
+            }
+            if (st == RUN_IDLE) {
+                fprintf(log, "hilda-emu: the firmware sleeps with nothing scheduled and no input to wake it\n");
+                break;
+            }
+            /* RUN_STOPPED: a signal or a quit request */
+            break;
+        }
+        control_free(ctl);
+    }
+    running = NULL;
+
+    struct machine_stats st;
+    machine_stats(m, &st);
+    fprintf(log, "hilda-emu: %" PRIu64 " instructions, %" PRIu64 " interrupts, %" PRIu64
+            " DMA transfers, %" PRIu64 " sanitizer reports, %.3f ms virtual, %.3f s executing\n",
+            st.instructions, st.interrupts, st.dma_transfers, sanitizer_reports(san),
+            (double)soc_now(machine_soc(m)) / (double)SOC_MS(1), (double)st.cpu_ns / 1e9);
+    sanitizer_free(san);
+    dongle_free(board);
+    if (log != stderr)
+        fclose(log);
+    return exit_code;
+}
