@@ -3,6 +3,10 @@ emulated one (docs/hil.md).
 
 Options: --target auto|emu|hw, --dongle SERIAL, --firmware PATH, --skip-flash,
 --sanitize off|warn|error, --build DIR, --results DIR.
+Flashing: every session puts the firmware under test on its dongle with
+`hilda flash` (rig/flasher.py), on both targets; the emulated dongle starts on
+the bootloader for that. --skip-flash: the emulator runs the firmware directly,
+a real dongle keeps what it has. The report says which, with the git hashes.
 Fixtures: dut (the target: rig/target.py), usb (a `hilda batch` process bound
 to it), uart (pyserial on its UART), emu (the emulator's control channel, for
 subjects only the emulator has).
@@ -17,7 +21,7 @@ import os
 import pytest
 
 from rig.emulator import EmulatedDongle
-from rig.flasher import DfuFlasher
+from rig.flasher import FlashError, Flasher
 from rig.hardware import HardwareDongle, find_dongles
 from rig.report import RunReport
 from rig.target import CAPABILITIES
@@ -32,7 +36,7 @@ def pytest_addoption(parser):
     g.addoption("--dongle", metavar="SERIAL", help="the dongle to use when several are plugged in")
     g.addoption("--firmware", metavar="PATH", help="firmware image (default BUILD/hilda-dongle.elf)")
     g.addoption("--skip-flash", action="store_true",
-                help="hw: the dongle already runs the firmware under test (needed until DFU flashing exists)")
+                help="do not flash: emu starts the chip with the firmware directly, hw uses what the dongle runs")
     g.addoption("--sanitize", choices=("off", "warn", "error"), default="warn",
                 help="emu: the DMA sanitizer mode (warn: a report fails the test that caused it, the run goes on)")
     g.addoption("--build", metavar="DIR", default=os.path.join(ROOT, "build"),
@@ -46,7 +50,8 @@ def _is_worker(config):
 
 def _choose_target(config):
     wanted = config.getoption("--target")
-    dongles = [d for d in find_dongles() if d[0] == "application"]
+    # a dongle in DFU mode counts too: `hilda flash` takes it as it is
+    dongles = find_dongles()
     if wanted == "auto":
         if dongles:
             return "hw", f"auto: found {len(dongles)} dongle(s) on USB"
@@ -66,10 +71,9 @@ def pytest_configure(config):
     config.hilda_build = build
     config.hilda_firmware = os.path.abspath(config.getoption("--firmware") or
                                             os.path.join(build, "hilda-dongle.elf"))
-    if target == "hw" and not config.getoption("--skip-flash"):
-        raise pytest.UsageError(
-            "flashing a real dongle is not implemented yet (DFU comes in a later issue): flash the firmware "
-            "yourself and run with --skip-flash")
+    config.hilda_skip_flash = config.getoption("--skip-flash")
+    config.hilda_flash = None          # this process's flash record, set by the dut fixture
+    config.hilda_flash_sent = False
     config.hilda_report = None
     if _is_worker(config):
         return
@@ -77,8 +81,9 @@ def pytest_configure(config):
     folder = config.getoption("--results") or os.path.join(ROOT, "results", f"{stamp}-{target}")
     report = RunReport(os.path.abspath(folder))
     report.info["target"] = f"{target} ({why})"
-    report.info["firmware"] = _firmware_identity(config.hilda_firmware) if target == "emu" else \
-        "the firmware already on the dongle (--skip-flash)"
+    report.info["firmware"] = _firmware_identity(config.hilda_firmware) if not config.hilda_skip_flash else \
+        ("the firmware already on the dongle (--skip-flash)" if target == "hw" else
+         _firmware_identity(config.hilda_firmware) + ", run directly (--skip-flash)")
     if target == "emu":
         report.info["sanitizer"] = config.getoption("--sanitize")
     config.hilda_report = report
@@ -144,18 +149,72 @@ def _skip_unless_capable(dut, names):
 @pytest.fixture(scope="session")
 def dut(pytestconfig, tmp_path_factory):
     """The device under test, a Target (rig/target.py): the emulated dongle
-    (hilda-emu serve, one per xdist worker) or the plugged-in one."""
-    hilda = _tool(pytestconfig, "host", "hilda")
-    if pytestconfig.hilda_target == "emu":
+    (hilda-emu serve, one per xdist worker) or the plugged-in one, running the
+    firmware under test: flashed through `hilda flash` unless --skip-flash."""
+    config = pytestconfig
+    hilda = _tool(config, "host", "hilda")
+    flash = not config.hilda_skip_flash
+    if config.hilda_target == "emu":
         workdir = str(tmp_path_factory.mktemp("emu"))
-        target = EmulatedDongle(_tool(pytestconfig, "emu", "hilda-emu"), pytestconfig.hilda_firmware,
-                                sanitize=pytestconfig.getoption("--sanitize"), workdir=workdir, hilda=hilda)
+        # flashing: the chip starts on the bootloader with no application, as a fresh dongle would
+        image = _tool(config, "hilda-bootloader-bare.elf") if flash else config.hilda_firmware
+        target = EmulatedDongle(_tool(config, "emu", "hilda-emu"), image, bootloader=flash,
+                                sanitize=config.getoption("--sanitize"), workdir=workdir, hilda=hilda)
     else:
-        target = HardwareDongle(serial=pytestconfig.getoption("--dongle"), rig=_bench_rig(), hilda=hilda)
-        if not pytestconfig.getoption("--skip-flash"):
-            DfuFlasher().flash(pytestconfig.hilda_firmware)
+        modes = ("application", "bootloader") if flash else ("application",)
+        target = HardwareDongle(serial=config.getoption("--dongle"), rig=_bench_rig(), hilda=hilda, modes=modes)
+    record = {"flashed": False, "image": config.hilda_firmware, "image_git_hash": None,
+              "device_git_hash": None, "identity": None, "entry": None, "seconds": None, "error": None}
+    config.hilda_flash = record
+    failure = None
+    try:
+        if flash:
+            result = Flasher(target).flash(config.hilda_firmware)
+            record.update(flashed=True, image_git_hash=result["image"]["git_hash"], entry=result["entry"],
+                          seconds=result["seconds"], objects=result["dfu"]["objects"])
+            if target.kind == "hw":
+                target.find_application()
+        identity = target.firmware_identity()
+        record.update(device_git_hash=f"{identity.git_hash:08x}", identity=str(identity))
+    except (FlashError, LookupError) as e:
+        failure = record["error"] = str(e)
+    if failure:
+        target.stop()
+        if not _first_flash_failure_of_the_run(tmp_path_factory):
+            pytest.skip("not run: flashing the firmware under test failed at session start in another "
+                        "worker too (its failed test says why)")
+        pytest.fail(f"flashing the firmware under test failed at session start: {failure}", pytrace=False)
     yield target
     target.stop()
+
+
+def _first_flash_failure_of_the_run(tmp_path_factory):
+    """True for the first session (xdist worker) of this run whose flash
+    failed: the run reports the failure once, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    try:
+        os.close(os.open(os.path.join(shared, "hilda-flash-failed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """The session's flash, once per process: a flash failure fails the first
+    test that needs the dut with hilda's sentence and skips the others; the
+    flash record rides on the first such test to the report and JUnit XML."""
+    config = item.config
+    uses_dut = "dut" in getattr(item, "fixturenames", ())
+    record = config.hilda_flash
+    if uses_dut and record and record["error"] and config.hilda_flash_sent:
+        pytest.skip("not run: flashing the firmware under test failed at session start (the first failed "
+                    "test says why)")
+    yield
+    if uses_dut and config.hilda_flash and not config.hilda_flash_sent:
+        config.hilda_flash_sent = True
+        item.user_properties.append(("hilda_flash", json.dumps(config.hilda_flash)))
 
 
 @pytest.fixture(scope="session")
@@ -249,11 +308,30 @@ def pytest_runtest_logreport(report):
             run.faults.append((report.nodeid, value))
         elif key == "hilda_identity":
             run.info["firmware on the device"] = value
+        elif key == "hilda_flash":
+            _record_flash(config, json.loads(value))
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         message = str(report.longrepr) if report.failed else ""
         if report.skipped and isinstance(report.longrepr, tuple):
             message = report.longrepr[2]
         run.add_result(report.nodeid, report.outcome, report.duration, message)
+
+
+def _record_flash(config, record):
+    """A session's flash record (one per xdist worker) into the run report and
+    the JUnit XML's testsuite properties."""
+    first = not config.hilda_report.flashes
+    config.hilda_report.add_flash(record)
+    if not first:
+        return
+    from _pytest.junitxml import xml_key
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        for name, value in (("hilda_flashed", record["flashed"]), ("hilda_image_git_hash", record["image_git_hash"]),
+                            ("hilda_device_git_hash", record["device_git_hash"]),
+                            ("hilda_device_identity", record["identity"])):
+            xml.add_global_property(name, "" if value is None else str(value).lower()
+                                    if isinstance(value, bool) else str(value))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,7 +1,11 @@
 """The emulated dongle for a test session: `hilda-emu serve` with the firmware
 under test, the environment its USB clients need, and its control channel.
 A Target (rig/target.py): reset, power, suspend and the button go through the
-control channel (docs/emulator.md, "The control channel")."""
+control channel (docs/emulator.md, "The control channel").
+
+Started on hilda's bootloader (bootloader=True, the default of a pytest
+session: build/hilda-bootloader-bare.elf) the chip has no application until
+`hilda flash` puts one there (rig/flasher.py), as on a real dongle."""
 import os
 import shlex
 import signal
@@ -22,12 +26,17 @@ class EmulatorError(RuntimeError):
 class EmulatedDongle(Target):
     kind = "emu"
 
-    def __init__(self, hilda_emu, firmware, sanitize="error", workdir=None, pcap=None, hilda=None):
-        """hilda: the host tool, for firmware_identity() and open_batch()."""
+    def __init__(self, hilda_emu, firmware, sanitize="error", workdir=None, pcap=None, hilda=None,
+                 bootloader=False):
+        """hilda: the host tool, for firmware_identity() and open_batch().
+        bootloader: firmware is hilda's bootloader (an application is flashed
+        afterwards), so reset() acts as the bench rig does (see there)."""
         self.hilda = hilda
+        self.bootloader = bootloader
         self.sanitize = sanitize
         self.firmware = os.path.abspath(firmware)
         self.workdir = workdir or tempfile.mkdtemp(prefix="hilda-emu-")
+        os.makedirs(self.workdir, exist_ok=True)
         self.env_file = os.path.join(self.workdir, "env")
         self.log_path = os.path.join(self.workdir, "hilda-emu.log")
         args = [hilda_emu, "serve", "--firmware", self.firmware, "--sanitize", sanitize,
@@ -82,7 +91,14 @@ class EmulatedDongle(Target):
         return self.control.request("sanitizer")["reports"]
 
     def reset(self):
+        """Pin reset. Under the bootloader a pin reset means "stay in DFU mode"
+        (docs/firmware.md, "Boot rules"), so, as the bench rig does with the
+        real dongle (rig/hardware.py), a power cycle follows and the bootloader
+        starts the application."""
         self.control.request("reset")
+        if self.bootloader:
+            self.control.request("power", on=False)
+            self.control.request("power", on=True)
 
     def power(self, on):
         self.control.request("power", on=bool(on))

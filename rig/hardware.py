@@ -6,7 +6,12 @@ import os
 import time
 
 from .target import Capabilities, Target
-from .vocabulary import APP_VID, APP_PID, BOOTLOADER_VID, BOOTLOADER_PID  # noqa: F401 (re-exported)
+from .vocabulary import APP_VID, APP_PID, BOOTLOADER_VID, BOOTLOADER_PID, read_header  # noqa: F401
+
+# hilda's own DFU bootloader (firmware/bootloader): its USB identity from include/hilda/bootloader.h
+_BOOTLOADER_H = read_header(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                         "include", "hilda", "bootloader.h"))[0]
+HILDA_BOOTLOADER_IDS = (_BOOTLOADER_H["HILDA_BOOTLOADER_VID"], _BOOTLOADER_H["HILDA_BOOTLOADER_PID"])
 
 NO_RIG = "no FTDI rig is configured: set HILDA_RIG_FTDI to its serial, or `any` (docs/rig.md)"
 # How long VBUS stays off when reset() power-cycles the dongle out of DFU mode
@@ -26,8 +31,8 @@ def find_dongles():
         ids = (dev.idVendor, dev.idProduct)
         if ids == (APP_VID, APP_PID):
             mode = "application"
-        elif ids == (BOOTLOADER_VID, BOOTLOADER_PID):
-            mode = "bootloader"
+        elif ids in ((BOOTLOADER_VID, BOOTLOADER_PID), HILDA_BOOTLOADER_IDS):
+            mode = "bootloader"          # Nordic's factory bootloader or hilda's, in DFU mode
         else:
             continue
         try:
@@ -41,23 +46,42 @@ def find_dongles():
 class HardwareDongle(Target):
     kind = "hw"
 
-    def __init__(self, serial=None, rig=None, hilda=None):
+    def __init__(self, serial=None, rig=None, hilda=None, modes=("application",)):
         """rig: an FtdiRig (rig/ftdi.py) for power and pin reset, or None.
-        hilda: the host tool, for firmware_identity() and open_batch()."""
-        dongles = [d for d in find_dongles() if d[0] == "application"]
-        if serial:
-            dongles = [d for d in dongles if d[1] == serial]
-        if not dongles:
-            raise LookupError("no hilda dongle in application mode is attached"
-                              + (f" with serial {serial}" if serial else ""))
-        if len(dongles) > 1:
-            listing = ", ".join(f"{s or '?'} (bus {b} device {a})" for _, s, b, a in dongles)
-            raise LookupError(f"several dongles are attached ({listing}): choose one with --dongle SERIAL")
-        _, self.serial, self.bus, self.address = dongles[0]
+        hilda: the host tool, for firmware_identity() and open_batch().
+        modes: the modes the dongle may be found in; ("application",
+        "bootloader") before flashing, since `hilda flash` also takes a dongle
+        already in DFU mode (then call find_application() after the flash)."""
+        self.wanted_serial = serial
+        self._attach(serial, modes)
         self.rig = rig
         self.hilda = hilda
         self.uart_path = rig_uart_path()
         self.control = None
+
+    def _attach(self, serial, modes):
+        dongles = [d for d in find_dongles() if d[0] in modes]
+        if serial:
+            dongles = [d for d in dongles if d[1] == serial]
+        if not dongles:
+            raise LookupError(f"no hilda dongle in {' or '.join(modes)} mode is attached"
+                              + (f" with serial {serial}" if serial else ""))
+        if len(dongles) > 1:
+            listing = ", ".join(f"{s or '?'} ({m}, bus {b} device {a})" for m, s, b, a in dongles)
+            raise LookupError(f"several dongles are attached ({listing}): choose one with --dongle SERIAL")
+        self.mode, self.serial, self.bus, self.address = dongles[0]
+
+    def find_application(self):
+        """After a flash: the dongle again, now running the application (its
+        serial number may differ from the factory bootloader's)."""
+        self._attach(self.wanted_serial, ("application",))
+
+    def flash_select_args(self):
+        """hilda flash's selection (rig/flasher.py): the --dongle serial if one
+        was given, else none (_attach saw exactly one dongle). Not the serial
+        found: Nordic's factory bootloader shows another serial number than
+        the application hilda waits for after the update."""
+        return ["--serial", self.wanted_serial] if self.wanted_serial else []
 
     @property
     def capabilities(self):

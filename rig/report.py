@@ -16,6 +16,43 @@ class RunReport:
         self.timings = {}       # name -> a `hilda timing` cell (host_us, histogram, device_us)
         self.sanitizer = []     # (nodeid, report text)
         self.faults = []        # (nodeid, text)
+        self.flashes = []       # one flash record per session (xdist worker): conftest.py's dut fixture
+
+    def add_flash(self, record):
+        """A session's flash: flashed (bool), image, image_git_hash (the image's
+        hilda_image_info), device_git_hash and identity (what the device reports
+        afterwards), entry, seconds, error (hilda's sentence) or None."""
+        self.flashes.append(record)
+        first = self.flashes[0]
+        if first.get("error"):
+            self.info["flashed"] = f"FAILED: {first['error']}"
+        elif first["flashed"]:
+            self.info["flashed"] = (f"yes, by `hilda flash` (entry {first['entry']}, {first.get('objects')} "
+                                    f"objects, {first['seconds']:.2f} s)")
+        else:
+            self.info["flashed"] = "no (--skip-flash): the firmware was not flashed"
+        self.info["flashed image git hash"] = first["image_git_hash"] or "-"
+        self.info["device git hash"] = first["device_git_hash"] or "-"
+        if first.get("identity"):
+            self.info["firmware on the device"] = first["identity"]
+        differing = [r for r in self.flashes
+                     if r["flashed"] and r["device_git_hash"] and r["device_git_hash"] != r["image_git_hash"]]
+        if differing:
+            self.info["git hash check"] = (f"MISMATCH in {len(differing)} session(s): the device reports "
+                                           f"{differing[0]['device_git_hash']}")
+        if len(self.flashes) > 1:
+            self.info["sessions flashed"] = f"{sum(r['flashed'] for r in self.flashes)} of {len(self.flashes)}"
+
+    def flash_summary(self):
+        """summary.json's "flash": the first session's record plus every session's."""
+        if not self.flashes:
+            return None
+        first = self.flashes[0]
+        return {"flashed": all(r["flashed"] for r in self.flashes),
+                "image_git_hash": first["image_git_hash"], "device_git_hash": first["device_git_hash"],
+                "hashes_match": all(r["device_git_hash"] == r["image_git_hash"] for r in self.flashes
+                                    if r["flashed"]) and all(r["flashed"] for r in self.flashes),
+                "sessions": self.flashes}
 
     def add_result(self, nodeid, outcome, seconds, message=""):
         self.results.append((nodeid, outcome, seconds, message))
@@ -91,8 +128,8 @@ class RunReport:
         with open(os.path.join(self.folder, "report.html"), "w") as f:
             f.write(self._html(md))
         with open(os.path.join(self.folder, "summary.json"), "w") as f:
-            json.dump({"info": self.info, "counts": counts, "sanitizer": self.sanitizer,
-                       "faults": self.faults}, f, indent=2)
+            json.dump({"info": self.info, "counts": counts, "flash": self.flash_summary(),
+                       "sanitizer": self.sanitizer, "faults": self.faults}, f, indent=2)
         return os.path.join(self.folder, "report.html")
 
     @staticmethod

@@ -6,6 +6,7 @@ import pytest
 
 from rig import hardware
 from rig.emulator import EmulatedDongle
+from rig.flasher import EXIT_IMAGE, FlashError, Flasher
 from rig.hardware import HardwareDongle
 from rig.target import CAPABILITIES, Capabilities, CapabilityMissing, Target
 
@@ -103,3 +104,44 @@ def test_hardware_refuses_to_guess_between_dongles(attached):
     with pytest.raises(LookupError, match="several dongles"):
         HardwareDongle()
     assert HardwareDongle(serial=SERIAL).serial == SERIAL
+
+
+def test_hardware_before_a_flash_takes_a_dongle_in_dfu_mode(attached):
+    attached[:] = [("bootloader", "", 3, 8)]              # Nordic's factory bootloader: another serial
+    with pytest.raises(LookupError, match="application mode"):
+        HardwareDongle()
+    dut = HardwareDongle(modes=("application", "bootloader"))
+    assert dut.mode == "bootloader"
+    assert dut.flash_select_args() == [], "hilda flash chooses the only dongle itself"
+    attached[:] = [("application", SERIAL, 3, 9)]          # after the update
+    dut.find_application()
+    assert (dut.mode, dut.serial, dut.address) == ("application", SERIAL, 9)
+    assert HardwareDongle(serial=SERIAL).flash_select_args() == ["--serial", SERIAL]
+
+
+def test_hilda_bootloader_counts_as_dfu_mode():
+    ids = {(hardware.BOOTLOADER_VID, hardware.BOOTLOADER_PID), hardware.HILDA_BOOTLOADER_IDS}
+    assert len(ids) == 2 and (hardware.APP_VID, hardware.APP_PID) not in ids
+
+
+def _fake_hilda(tmp_path, stdout, code):
+    """A stand-in for the hilda binary that prints one line and exits with code."""
+    path = tmp_path / "hilda"
+    path.write_text(f"#!/bin/sh\necho '{stdout}'\necho \"$@\" > {tmp_path}/args\nexit {code}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_flasher_returns_hildas_json(tmp_path):
+    ok = '{"ok":true,"command":"flash","entry":"already_in_dfu"}'
+    result = Flasher(_fake_hilda(tmp_path, ok, 0), env={}).flash("app.elf", "--test-corrupt-object", "2")
+    assert result["entry"] == "already_in_dfu"
+    assert (tmp_path / "args").read_text().split() == ["flash", "--json", "--test-corrupt-object", "2", "app.elf"]
+
+
+def test_flasher_failure_carries_hildas_sentence(tmp_path):
+    refused = '{"ok":false,"command":"flash","error":"image","message":"the image is too large","exit_code":12}'
+    with pytest.raises(FlashError, match="exit 12 \\(image\\): the image is too large") as caught:
+        Flasher(_fake_hilda(tmp_path, refused, EXIT_IMAGE), env={}).flash("huge.bin")
+    assert caught.value.exit_code == EXIT_IMAGE and caught.value.result["error"] == "image"
+    assert Flasher(_fake_hilda(tmp_path, refused, EXIT_IMAGE), env={}).run("huge.bin")[0] == EXIT_IMAGE
