@@ -12,17 +12,15 @@
 #include "hilda/dfu.h"
 #include "nrf52840.h"
 #include "nvmc.h"
+#include "git_hash.h"
 #include "secure_dfu.h"
 #include "settings.h"
 #include "timer.h"
 #include "usb_device.h"
 #include "usbd.h"
 
-#ifdef HILDA_GIT_HASH
+/* FIRMWARE_VERSION reports the bootloader's version as its git hash. */
 #define BOOTLOADER_VERSION ((uint32_t)(HILDA_GIT_HASH))
-#else
-#define BOOTLOADER_VERSION ((uint32_t)(HILDA_FW_MAJOR << 8 | HILDA_FW_MINOR))
-#endif
 
 #define BLINK_US 250000u
 /* The response to the last EXECUTE left; give the host a moment to read it

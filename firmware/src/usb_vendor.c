@@ -3,17 +3,14 @@
 #include <string.h>
 
 #include "counters.h"
+#include "git_hash.h"
 #include "usb_descriptors.h"
 
 #if !defined(HILDA_FW_MAJOR) || !defined(HILDA_FW_MINOR)
 #error "the build passes HILDA_FW_MAJOR and HILDA_FW_MINOR"
 #endif
 
-#ifdef HILDA_GIT_HASH
 #define GIT_HASH ((uint32_t)(HILDA_GIT_HASH))
-#else
-#define GIT_HASH 0u
-#endif
 
 #define FAULT_DELAY_MAX_MS 5000
 

@@ -16,6 +16,9 @@
  * that does not (Nordic's factory bootloader) restarts the application. */
 #define BUTTONLESS_WAIT_MS  8000
 #define POLL_MS             100
+/* A dongle just plugged in or powered up takes a moment to enumerate: look
+ * for one this long before asking the user for the reset button. */
+#define SETTLE_MS           3000
 
 const char *hilda_flash_entry_name(enum hilda_flash_entry entry)
 {
@@ -63,7 +66,7 @@ static enum hilda_status find_one(libusb_context *ctx, const struct hilda_flash_
     struct hilda_selector sel = o->sel;
     sel.has_vidpid = false;
     sel.modes = modes;
-    sel.read_serials = sel.serial != NULL;
+    sel.read_serials = true;       /* the result names the bootloader and the app by their serials */
     if (near && !sel.path)
         sel.serial = NULL;          /* after a reboot the port is the evidence */
     struct hilda_devinfo *list;
@@ -118,7 +121,12 @@ static enum hilda_status enter_bootloader(libusb_context *ctx, const struct hild
 {
     unsigned wait_ms = o->wait_ms ? o->wait_ms : DEFAULT_WAIT_MS;
     struct hilda_devinfo app;
-    enum hilda_status st = find_one(ctx, o, HILDA_MODE_BOOTLOADER, NULL, boot, e);
+    enum hilda_status st = wait_for(ctx, o, HILDA_MODE_BOOTLOADER | HILDA_MODE_APP, NULL, SETTLE_MS, &app, e);
+    if (st == HILDA_ERR_AMBIGUOUS)
+        return st;
+    if (!st)
+        libusb_unref_device(app.dev);
+    st = find_one(ctx, o, HILDA_MODE_BOOTLOADER, NULL, boot, e);
     if (st != HILDA_ERR_NOT_FOUND) {
         r->entry = HILDA_ENTRY_ALREADY;
         return st;
