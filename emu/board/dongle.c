@@ -81,8 +81,10 @@ struct dongle *dongle_new(const struct dongle_options *opt)
     struct machine_bus_window bus[MACHINE_MAX_BUS_WINDOWS];
     for (unsigned i = 0; i < n && i < MACHINE_MAX_BUS_WINDOWS; i++)
         bus[i] = (struct machine_bus_window){ windows[i].base, windows[i].size };
-    const struct machine_options mo = {
-        .firmware = opt ? opt->firmware : NULL,
+    struct machine_options mo = {
+        .uicr = nrf52840_uicr(d->chip),
+        .uicr_base = NRF52840_UICR_BASE,
+        .uicr_size = NRF52840_UICR_SIZE,
         .trace_irq = opt && opt->trace_irq,
         .trace_mmio = opt && opt->trace_mmio,
         .realtime = opt && opt->realtime,
@@ -90,6 +92,8 @@ struct dongle *dongle_new(const struct dongle_options *opt)
         .n_bus_windows = n,
         .hooks = { .ctx = d, .sysreset = on_sysreset, .flash_writable = flash_writable },
     };
+    for (unsigned i = 0; opt && i < DONGLE_MAX_IMAGES; i++)
+        mo.firmware[i] = opt->firmware[i];
     d->machine = machine_new(d->soc, &mo);
     if (!d->machine) {
         dongle_free(d);

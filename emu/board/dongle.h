@@ -9,10 +9,15 @@
  * CPU's system reset records RESETREAS.SREQ, POWER.SYSTEMOFF halts the CPU,
  * an NVMC erase drops stale translated code.
  *
+ * Images: the board flashes the images it is given (several: a boot loader
+ * or Nordic's MBR + boot loader, and an application) into the chip's flash,
+ * RAM and UICR, as a programmer would, before the first reset (machine.h
+ * says where the CPU then starts).
+ *
  * The seam for the bench: the FTDI rig (docs/rig.md wires the real bench:
- * reset pin, VBUS switch, UART) and a second image (bootloader + application)
- * belong here, as more wiring on the same struct dongle; everything above
- * (tools, bridge) drives the board only through these calls. */
+ * reset pin, VBUS switch, UART) belongs here, as more wiring on the same
+ * struct dongle; everything above (tools, bridge) drives the board only
+ * through these calls. */
 #ifndef EMU_BOARD_DONGLE_H
 #define EMU_BOARD_DONGLE_H
 
@@ -26,8 +31,12 @@
 
 struct dongle;
 
+#define DONGLE_MAX_IMAGES MACHINE_MAX_IMAGES
+
 struct dongle_options {
-    const char *firmware;          /* ELF or Intel HEX */
+    /* ELF or Intel HEX, in load order, up to the first NULL; UICR records
+     * are programmed into the UICR. Two images may not write one byte. */
+    const char *firmware[DONGLE_MAX_IMAGES];
     FILE *log;                     /* diagnostics; stderr if NULL */
     bool trace_irq;                /* log exception entry/exit with virtual time */
     bool trace_mmio;               /* log every peripheral access */
@@ -37,8 +46,8 @@ struct dongle_options {
 };
 
 /* Builds the soc, the chip with every model (VBUS present) and the CPU,
- * loads the image and resets. NULL with a message on the log if the image
- * cannot be loaded. */
+ * loads the images and resets. NULL with a message on the log if an image
+ * cannot be loaded or two overlap. */
 struct dongle *dongle_new(const struct dongle_options *opt);
 void dongle_free(struct dongle *d);
 

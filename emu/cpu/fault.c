@@ -28,7 +28,7 @@ static int append(char *buf, int pos, const char *fmt, ...)
 static int append_where(const struct machine *m, char *buf, int pos, uint32_t addr)
 {
     uint32_t off;
-    const char *name = symbols_lookup(m->img.symbols, addr & ~1u, &off);
+    const char *name = symbols_lookup(m->symbols, addr & ~1u, &off);
     if (name[0] == '?')
         return append(buf, pos, "0x%08x", addr);
     return append(buf, pos, "0x%08x (%s+0x%x)", addr, name, off);
@@ -74,7 +74,7 @@ void mcpu_fault(struct machine *m, bool cpu, const char *kind, const char *fmt, 
     /* after a branch to EXC_RETURN or a bad address the PC says nothing:
      * name the block that ran last instead */
     uint32_t where = mcpu_mem_ptr(m, pc & ~1u, 2) ? pc : m->last_block, off;
-    const char *fn = symbols_lookup(m->img.symbols, where, &off);
+    const char *fn = symbols_lookup(m->symbols, where, &off);
     char at[96];
     if (fn[0] == '?')
         snprintf(at, sizeof at, "0x%08x", where);

@@ -10,7 +10,7 @@
 #include "soc.h"
 
 struct target {
-    uint8_t *flash, *ram;
+    const struct loader_target *mem;
     struct loaded_image *img;
     char *err;
     size_t errlen;
@@ -28,6 +28,23 @@ static bool fail(struct target *t, const char *fmt, ...)
     return false;
 }
 
+/* Puts a context ("HEX line 12: ") in front of the reason store() gave. */
+static bool prefix(struct target *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool prefix(struct target *t, const char *fmt, ...)
+{
+    if (!t->err || !t->errlen)
+        return false;
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", t->err);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->err, t->errlen, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < t->errlen)
+        snprintf(t->err + n, t->errlen - (size_t)n, "%s", reason);
+    return false;
+}
+
 static uint16_t rd16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | p[1] << 8);
@@ -38,18 +55,36 @@ static uint32_t rd32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Host memory for [addr, addr + len) if it lies wholly in flash or in data
- * RAM, else NULL. */
-static uint8_t *place(struct target *t, uint32_t addr, uint64_t len, bool *in_flash)
+enum region { IN_FLASH, IN_RAM, IN_UICR };
+
+/* The owner map covers flash, then RAM, then UICR. */
+size_t loader_owner_size(uint32_t uicr_size)
 {
+    return (size_t)SOC_FLASH_SIZE + SOC_RAM_SIZE + uicr_size;
+}
+
+/* Host memory for [addr, addr + len) if it lies wholly in flash, in data
+ * RAM or in the UICR, else NULL; *owner_index: where the range starts in the
+ * owner map. */
+static uint8_t *place(const struct target *t, uint32_t addr, uint64_t len, enum region *where,
+                      size_t *owner_index)
+{
+    const struct loader_target *m = t->mem;
     uint64_t a = addr, end = a + len;
     if (end <= (uint64_t)SOC_FLASH_BASE + SOC_FLASH_SIZE) {          /* flash starts at 0 */
-        *in_flash = true;
-        return t->flash + (a - SOC_FLASH_BASE);
+        *where = IN_FLASH;
+        *owner_index = a - SOC_FLASH_BASE;
+        return m->flash + (a - SOC_FLASH_BASE);
     }
     if (a >= SOC_RAM_BASE && end <= (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE) {
-        *in_flash = false;
-        return t->ram + (a - SOC_RAM_BASE);
+        *where = IN_RAM;
+        *owner_index = SOC_FLASH_SIZE + (a - SOC_RAM_BASE);
+        return m->ram + (a - SOC_RAM_BASE);
+    }
+    if (m->uicr && a >= m->uicr_base && end <= (uint64_t)m->uicr_base + m->uicr_size) {
+        *where = IN_UICR;
+        *owner_index = (size_t)SOC_FLASH_SIZE + SOC_RAM_SIZE + (a - m->uicr_base);
+        return m->uicr + (a - m->uicr_base);
     }
     return NULL;
 }
@@ -58,15 +93,32 @@ static bool store(struct target *t, uint32_t addr, const uint8_t *src, uint32_t 
 {
     if (len == 0)
         return true;
-    bool in_flash;
-    uint8_t *dst = place(t, addr, len, &in_flash);
-    if (!dst)
-        return fail(t, "data at 0x%08x (%u bytes) is outside flash (0x%08x-0x%08x) and RAM (0x%08x-0x%08x)",
-                    addr, len, SOC_FLASH_BASE, SOC_FLASH_BASE + SOC_FLASH_SIZE - 1, SOC_RAM_BASE,
-                    SOC_RAM_BASE + SOC_RAM_SIZE - 1);
+    enum region where;
+    size_t owner_index;
+    uint8_t *dst = place(t, addr, len, &where, &owner_index);
+    if (!dst) {
+        if (t->mem->uicr)
+            return fail(t, "data at 0x%08x (%u bytes) is outside flash, RAM and UICR (flash 0x%08x-0x%08x, "
+                        "RAM 0x%08x-0x%08x, UICR 0x%08x-0x%08x)", addr, len, SOC_FLASH_BASE,
+                        SOC_FLASH_BASE + SOC_FLASH_SIZE - 1, SOC_RAM_BASE, SOC_RAM_BASE + SOC_RAM_SIZE - 1,
+                        t->mem->uicr_base, t->mem->uicr_base + t->mem->uicr_size - 1);
+        return fail(t, "data at 0x%08x (%u bytes) is outside flash and RAM (flash 0x%08x-0x%08x, "
+                    "RAM 0x%08x-0x%08x)", addr, len, SOC_FLASH_BASE, SOC_FLASH_BASE + SOC_FLASH_SIZE - 1,
+                    SOC_RAM_BASE, SOC_RAM_BASE + SOC_RAM_SIZE - 1);
+    }
+    if (t->mem->owner) {
+        uint8_t *own = t->mem->owner + owner_index;
+        for (uint32_t i = 0; i < len; i++)
+            if (own[i] && own[i] != t->mem->image)
+                return fail(t, "data at 0x%08x overlaps image %u, which already put a byte there", addr + i,
+                            own[i]);
+        memset(own, (int)t->mem->image, len);
+    }
     memcpy(dst, src, len);
     t->img->bytes_loaded += len;
-    if (in_flash) {
+    if (where == IN_UICR)
+        t->img->uicr_bytes += len;
+    if (where == IN_FLASH) {
         if (t->img->flash_hi == 0 || addr < t->img->flash_lo)
             t->img->flash_lo = addr;
         if (addr + len > t->img->flash_hi)
@@ -156,10 +208,11 @@ static bool load_elf(struct target *t, const uint8_t *d, size_t len)
         if (filesz == 0)
             continue;                       /* .bss-like: nothing to load */
         if (!store(t, paddr, d + off, filesz))
-            return fail(t, "ELF segment %u at 0x%08x (%u bytes) is outside flash and RAM", i, paddr, filesz);
-        bool in_flash;
-        if (memsz > filesz && place(t, paddr, memsz, &in_flash) && !in_flash)
-            memset(t->ram + (paddr - SOC_RAM_BASE) + filesz, 0, memsz - filesz);
+            return prefix(t, "ELF segment %u at 0x%08x (%u bytes): ", i, paddr, filesz);
+        enum region where;
+        size_t owner_index;
+        if (memsz > filesz && place(t, paddr, memsz, &where, &owner_index) && where == IN_RAM)
+            memset(t->mem->ram + (paddr - SOC_RAM_BASE) + filesz, 0, memsz - filesz);
         loads++;
     }
     if (loads == 0)
@@ -233,8 +286,7 @@ static bool load_hex(struct target *t, const uint8_t *d, size_t len)
             /* offsets wrap within the 64 KiB segment */
             uint32_t first = count <= 0x10000u - offset ? count : 0x10000u - offset;
             if (!store(t, base + offset, data, first) || !store(t, base, data + first, count - first))
-                return fail(t, "HEX line %u: data at 0x%08x (%u bytes) is outside flash and RAM", line,
-                            base + offset, count);
+                return prefix(t, "HEX line %u: ", line);
             break;
         }
         case 0x01:
@@ -271,10 +323,10 @@ static bool load_hex(struct target *t, const uint8_t *d, size_t len)
     return true;
 }
 
-bool loader_load_buffer(const uint8_t *data, size_t len, uint8_t *flash, uint8_t *ram,
-                        struct loaded_image *out, char *err, size_t errlen)
+bool loader_load_into(const uint8_t *data, size_t len, const struct loader_target *mem,
+                      struct loaded_image *out, char *err, size_t errlen)
 {
-    struct target t = { flash, ram, out, err, errlen };
+    struct target t = { mem, out, err, errlen };
     memset(out, 0, sizeof *out);
     if (err && errlen)
         err[0] = '\0';
@@ -290,7 +342,7 @@ bool loader_load_buffer(const uint8_t *data, size_t len, uint8_t *flash, uint8_t
         else
             ok = fail(&t, "neither an ELF file nor Intel HEX");
     }
-    if (ok && out->flash_hi == 0)
+    if (ok && out->flash_hi == 0 && out->uicr_bytes == 0)
         ok = fail(&t, "the image puts nothing in flash (no vector table)");
     if (!ok) {
         symbols_free(out->symbols);
@@ -301,8 +353,22 @@ bool loader_load_buffer(const uint8_t *data, size_t len, uint8_t *flash, uint8_t
     return true;
 }
 
+bool loader_load_buffer(const uint8_t *data, size_t len, uint8_t *flash, uint8_t *ram,
+                        struct loaded_image *out, char *err, size_t errlen)
+{
+    const struct loader_target mem = { .flash = flash, .ram = ram };
+    return loader_load_into(data, len, &mem, out, err, errlen);
+}
+
 bool loader_load_file(const char *path, uint8_t *flash, uint8_t *ram,
                       struct loaded_image *out, char *err, size_t errlen)
+{
+    const struct loader_target mem = { .flash = flash, .ram = ram };
+    return loader_load_file_into(path, &mem, out, err, errlen);
+}
+
+bool loader_load_file_into(const char *path, const struct loader_target *mem,
+                           struct loaded_image *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
@@ -324,7 +390,7 @@ bool loader_load_file(const char *path, uint8_t *flash, uint8_t *ram,
         free(buf);
         return false;
     }
-    bool ok = loader_load_buffer(buf, len, flash, ram, out, err, errlen);
+    bool ok = loader_load_into(buf, len, mem, out, err, errlen);
     free(buf);
     return ok;
 }

@@ -212,9 +212,58 @@ static bool setup_cpu(struct machine *m, const struct machine_bus_window *window
     return ok;
 }
 
+/* The images into flash, RAM and UICR (machine.h: where reset starts). */
+static bool load_images(struct machine *m, const struct machine_options *opt)
+{
+    unsigned n = 0;
+    while (n < MACHINE_MAX_IMAGES && opt->firmware[n])
+        n++;
+    struct loader_target mem = {
+        .flash = m->soc->flash, .ram = m->soc->ram,
+        .uicr = opt->uicr, .uicr_base = opt->uicr_base, .uicr_size = opt->uicr_size,
+    };
+    if (n > 1 && !(mem.owner = calloc(1, loader_owner_size(opt->uicr ? opt->uicr_size : 0)))) {
+        soc_log(m->soc, "hilda-emu: out of memory\n");
+        return false;
+    }
+    m->symbols = symbols_new();
+    bool ok = m->symbols != NULL, any_flash = false;
+    char err[320];
+    for (unsigned i = 0; ok && i < n; i++) {
+        struct loaded_image img;
+        mem.image = i + 1;
+        ok = loader_load_file_into(opt->firmware[i], &mem, &img, err, sizeof err);
+        if (!ok) {
+            soc_log(m->soc, "hilda-emu: %s: %s\n", opt->firmware[i], err);
+            const char *other = strstr(err, "overlaps image ");
+            unsigned long k = other ? strtoul(other + strlen("overlaps image "), NULL, 10) : 0;
+            if (k >= 1 && k <= i)
+                soc_log(m->soc, "hilda-emu: %s and %s overlap: two images may not load the same address\n",
+                        opt->firmware[k - 1], opt->firmware[i]);
+            break;
+        }
+        if (i == 0)
+            m->vector_base = img.vector_base;
+        any_flash = any_flash || img.flash_hi != 0;
+        ok = symbols_merge(m->symbols, img.symbols);
+        symbols_free(img.symbols);
+    }
+    free(mem.owner);
+    if (ok && !any_flash) {
+        soc_log(m->soc, "hilda-emu: the images put nothing in flash (no vector table)\n");
+        ok = false;
+    }
+    if (!ok)
+        return false;
+    symbols_finish(m->symbols);
+    if (n > 1)
+        m->vector_base = SOC_FLASH_BASE;      /* silicon: the vector table at 0 */
+    return true;
+}
+
 struct machine *machine_new(struct soc *soc, const struct machine_options *opt)
 {
-    if (!opt || !opt->firmware) {
+    if (!opt || !opt->firmware[0]) {
         soc_log(soc, "hilda-emu: no firmware given\n");
         return NULL;
     }
@@ -256,9 +305,7 @@ struct machine *machine_new(struct soc *soc, const struct machine_options *opt)
     soc_watch_fd(soc, m->wake_fd, on_wake, m);
 
     soc_reset(soc, RESET_POWER_ON);
-    char err[256];
-    if (!loader_load_file(opt->firmware, soc->flash, soc->ram, &m->img, err, sizeof err)) {
-        soc_log(soc, "hilda-emu: %s: %s\n", opt->firmware, err);
+    if (!load_images(m, opt)) {
         machine_free(m);
         return NULL;
     }
@@ -285,7 +332,7 @@ void machine_free(struct machine *m)
     }
     if (m->uc)
         uc_close(m->uc);
-    symbols_free(m->img.symbols);
+    symbols_free(m->symbols);
     free(m->block_info);
     free(m);
 }
@@ -297,7 +344,7 @@ struct soc *machine_soc(struct machine *m)
 
 const struct symbols *machine_symbols(const struct machine *m)
 {
-    return m->img.symbols;
+    return m->symbols;
 }
 
 uint32_t machine_pc(const struct machine *m)
@@ -307,7 +354,7 @@ uint32_t machine_pc(const struct machine *m)
 
 const char *machine_function_at(const struct machine *m, uint32_t addr)
 {
-    return symbols_lookup(m->img.symbols, addr & ~1u, NULL);
+    return symbols_lookup(m->symbols, addr & ~1u, NULL);
 }
 
 void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void *ctx)

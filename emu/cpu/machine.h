@@ -36,8 +36,16 @@ struct machine_hooks {
     bool (*flash_writable)(void *ctx);
 };
 
+#define MACHINE_MAX_IMAGES 8
+
 struct machine_options {
-    const char *firmware;          /* ELF or Intel HEX */
+    /* The images (ELF or Intel HEX), loaded in this order; the list ends at
+     * the first NULL. Two images may not write the same byte. */
+    const char *firmware[MACHINE_MAX_IMAGES];
+    /* The chip's UICR (non-volatile configuration): UICR records of the
+     * images are programmed into these bytes. NULL: such records are refused. */
+    uint8_t *uicr;
+    uint32_t uicr_base, uicr_size;
     bool trace_irq;                /* log exception entry/exit with virtual time */
     bool trace_mmio;               /* log every peripheral access */
     /* While the CPU sleeps, keep virtual time from running ahead of the wall
@@ -69,17 +77,22 @@ struct machine_stats {
 };
 
 /* Sets up the CPU on soc (whose models the board has added), resets the soc
- * to power-on, loads the image and resets the CPU. Returns NULL with a
- * message on the soc's log if the image cannot be loaded. The soc must
- * outlive the machine.
+ * to power-on, loads the images and resets the CPU. Returns NULL with a
+ * message on the soc's log if an image cannot be loaded (or two overlap).
+ * The soc must outlive the machine.
  *
- * Reset (here, machine_reset, AIRCR.SYSRESETREQ): hilda-emu has no MBR or
- * boot loader, so every reset starts the image from its own vector table,
- * which is the lowest flash address the image loads (0x1000 for the dongle
- * image, 0 for a bare one): initial SP and reset vector from there, and VTOR
- * reset to that address, as if a boot loader had set it, so exceptions taken
- * before the firmware writes VTOR use the image's table. An image whose reset
- * vector is unusable faults at once (the first run returns RUN_FAULT).
+ * Reset (here, machine_reset, AIRCR.SYSRESETREQ):
+ *  - one image: it runs alone, without the MBR or boot loader that would
+ *    start it on the chip, so every reset starts it from its own vector
+ *    table, which is the lowest flash address the image loads (0x1000 for
+ *    the dongle image, 0 for a bare one or an MBR): initial SP and reset
+ *    vector from there, and VTOR reset to that address, as if a boot loader
+ *    had set it, so exceptions taken before the firmware writes VTOR use the
+ *    image's table;
+ *  - several images (an MBR or boot loader and an application): as silicon,
+ *    SP and PC from the vector table at 0x0 and VTOR 0; whatever is at 0
+ *    starts the rest.
+ * An unusable reset vector faults at once (the first run returns RUN_FAULT).
  *
  * Faults: the chip escalates a fault to the HardFault handler; hilda-emu
  * instead ends the run at the first fault (RUN_FAULT) with a report on the

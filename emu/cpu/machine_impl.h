@@ -69,7 +69,10 @@ struct machine {
     struct soc *soc;                   /* not owned: the board built it */
     struct machine_hooks hooks;
     struct nvic nvic;
-    struct loaded_image img;
+    /* The images: where the CPU takes SP and PC at reset (machine.h) and
+     * the functions of every ELF among them. */
+    uint32_t vector_base;
+    struct symbols *symbols;
     bool trace_irq, trace_mmio, realtime;
 
     /* run state */

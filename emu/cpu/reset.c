@@ -17,7 +17,7 @@ void mcpu_forget_code(struct machine *m, bool flash)
 
 void mcpu_reset(struct machine *m)
 {
-    nvic_reset(&m->nvic, m->img.vector_base);
+    nvic_reset(&m->nvic, m->vector_base);
     m->nframes = 0;
     m->sleeping = AWAKE;
     m->sleep_on_exit = false;
@@ -30,8 +30,8 @@ void mcpu_reset(struct machine *m)
     m->irq_check = true;
 
     uint32_t msp = 0, pc = 0;
-    mcpu_read_word(m, m->img.vector_base, &msp);
-    mcpu_read_word(m, m->img.vector_base + 4, &pc);
+    mcpu_read_word(m, m->vector_base, &msp);
+    mcpu_read_word(m, m->vector_base + 4, &pc);
     uint32_t zero = 0;
     for (int r = UC_ARM_REG_R0; r <= UC_ARM_REG_R12; r++)
         uc_reg_write(m->uc, r, &zero);
@@ -48,7 +48,7 @@ void mcpu_reset(struct machine *m)
     reg_set(m, UC_ARM_REG_PC, pc);
     if (!(pc & 1) || !mcpu_mem_ptr(m, pc & ~1u, 2))
         mcpu_fault(m, true, "bad reset vector", "reset vector at 0x%08x is 0x%08x (initial SP 0x%08x)",
-              m->img.vector_base + 4, pc, msp);
+              m->vector_base + 4, pc, msp);
 }
 
 void mcpu_do_reset(struct machine *m, enum reset_kind kind)
@@ -70,7 +70,7 @@ void machine_power(struct machine *m, bool on)
     if (!on) {
         soc_reset(m->soc, RESET_POWER_ON);
         mcpu_forget_code(m, false);
-        nvic_reset(&m->nvic, m->img.vector_base);
+        nvic_reset(&m->nvic, m->vector_base);
         m->nframes = 0;
         m->sleeping = AWAKE;
         m->powered = false;

@@ -64,6 +64,16 @@ bool symbols_add(struct symbols *s, uint32_t addr, uint32_t size, const char *na
     return true;
 }
 
+bool symbols_merge(struct symbols *dst, const struct symbols *src)
+{
+    if (!dst)
+        return false;
+    for (size_t i = 0; src && i < src->n; i++)
+        if (!symbols_add(dst, src->v[i].addr, src->v[i].size, src->v[i].name, MAX_NAME))
+            return false;
+    return true;
+}
+
 static int by_addr(const void *a, const void *b)
 {
     const struct symbol *x = a, *y = b;

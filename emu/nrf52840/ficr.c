@@ -8,15 +8,21 @@
  * nRF52840) and 0x134 = 0x02 (a revision that is neither Engineering A
  * (0x00, which switches on ancient workarounds) nor unknown). The encryption
  * and identity roots (ER, IR) and the BLE DEVICEADDR are made up from
- * DEVICEID, so they are stable per device. Any other offset is reported once
- * and reads 0; writes are reported and dropped.
+ * DEVICEID, so they are stable per device. The TEMP calibration words
+ * (TEMP.A0..A5, B0..B5, T0..T4 at 0x404..0x444), which nrfx SystemInit
+ * copies into TEMP for errata 66, read 0 without a report (the TEMP
+ * placeholder, placeholders.c, does not use them). Any other offset is
+ * reported once and reads 0; writes are reported and dropped.
  *
  * Differs from silicon: the identity values are made up (stable per
- * DEVICEID); temperature and trim words are absent. Pending: nothing. */
+ * DEVICEID); the TEMP calibration reads 0; trim words are absent.
+ * Pending: real TEMP calibration values with a TEMP model. */
 #include <stdlib.h>
 
 #include "models.h"
 
+#define TEMP_CALIBRATION_FIRST 0x404u   /* TEMP.A0 */
+#define TEMP_CALIBRATION_LAST  0x444u   /* TEMP.T4 */
 #define CODEPAGESIZE   0x010u
 #define CODESIZE       0x014u
 #define DEVICEID0      0x060u
@@ -76,6 +82,8 @@ static uint32_t ficr_read(struct periph *p, uint32_t offset)
     case ERRATA_PART: return 0x08;
     case ERRATA_REV: return 0x02;
     }
+    if (offset >= TEMP_CALIBRATION_FIRST && offset <= TEMP_CALIBRATION_LAST)
+        return 0;
     soc_unmodelled(p->soc, p, offset, false);
     return 0;
 }

@@ -108,6 +108,18 @@ struct errata_sink;
 struct errata_sink *errata_new(struct soc *soc);
 void errata_free(struct errata_sink *e);
 
+/* ---- placeholders.c: TEMP and WDT register files until their models exist */
+struct placeholders;
+struct placeholders *placeholders_new(struct soc *soc);
+void placeholders_free(struct placeholders *all);
+
+/* ---- CRYPTOCELL (CC310): the SHA-256 path of its hash engine (cc310.c) ---- */
+#define CC310_BASE 0x5002A000u      /* Nordic's wrapper (ENABLE); the CC310 at +0x1000 */
+#define CC310_SIZE 0x2000u
+#define CC310_IRQ  42u
+struct periph *cc310_new(struct soc *soc);
+void cc310_free(struct periph *cc310);
+
 /* ---- UARTE0/1 ------------------------------------------------------------- */
 /* Backends: uarte_backend.h */
 struct periph *uarte_new(struct soc *soc, unsigned instance, const struct uarte_backend *backend);

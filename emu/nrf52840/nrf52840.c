@@ -13,8 +13,9 @@ struct nrf52840 {
     struct soc *soc;
     struct periph *clock_power, *gpio, *ficr, *uicr, *nvmc;
     struct periph *rtc[3], *timer[5], *uarte[2];
-    struct periph *usbd;
+    struct periph *usbd, *cc310;
     struct errata_sink *errata;
+    struct placeholders *placeholders;
 };
 
 static struct uarte_backend backend_for(const char *mode, int fd, bool is_uart0, struct soc *soc)
@@ -77,7 +78,9 @@ struct nrf52840 *nrf52840_new(struct soc *soc, const struct nrf52840_config *cfg
     if (!chip->errata)
         goto fail;
     chip->usbd = usbd_model_new(soc);
-    if (!chip->usbd)
+    chip->cc310 = cc310_new(soc);
+    chip->placeholders = placeholders_new(soc);
+    if (!chip->usbd || !chip->cc310 || !chip->placeholders)
         goto fail;
     usbd_model_set_power(chip->usbd, clock_power_power(chip->clock_power));
     return chip;
@@ -94,6 +97,7 @@ unsigned nrf52840_bus_windows(const struct nrf52840_window **out)
         { 0x10000000u, 0x2000u },    /* FICR and UICR */
         { 0x40000000u, 0x80000u },   /* APB peripherals */
         { 0x50000000u, 0x1000u },    /* AHB: GPIO P0 and P1 */
+        { CC310_BASE, CC310_SIZE },  /* CRYPTOCELL and the CC310 behind it */
     };
     *out = windows;
     return sizeof windows / sizeof windows[0];
@@ -115,6 +119,8 @@ void nrf52840_free(struct nrf52840 *chip)
     for (unsigned i = 0; i < 3; i++)
         rtc_free(chip->rtc[i]);
     usbd_model_free(chip->usbd);
+    cc310_free(chip->cc310);
+    placeholders_free(chip->placeholders);
     errata_free(chip->errata);
     uicr_free(chip->uicr);
     nvmc_free(chip->nvmc);

@@ -88,8 +88,10 @@ struct periph *nrf52840_clock_power(struct nrf52840 *chip);
 /* The USBD model (usbd.h): the USB bridge drives its host side. */
 struct periph *nrf52840_usbd(struct nrf52840 *chip);
 
-/* The UICR's 4 KiB (non-volatile: kept across resets), for a loader that
- * programs UICR records from a HEX file. */
+/* The UICR's 4 KiB at NRF52840_UICR_BASE (non-volatile: kept across
+ * resets), for a loader that programs UICR records from a HEX file. */
+#define NRF52840_UICR_BASE 0x10001000u
+#define NRF52840_UICR_SIZE 0x1000u
 uint8_t *nrf52840_uicr(struct nrf52840 *chip);
 
 #endif

@@ -10,8 +10,14 @@
  * that is not a flash page, is ignored and reported once. ERASEPAGEPARTIAL
  * erases the whole page on its first call.
  *
- * Differs from silicon: erases take no time and do not stall the CPU.
- * Pending: erase and write timing. */
+ * ACL (flash access control, the same slot: ACL[n].ADDR/SIZE/PERM at
+ * 0x800 + 0x10n, n < 8) is storage only: Nordic's boot loaders write it to
+ * protect themselves (validation.md B.6), and nothing enforces it.
+ *
+ * Differs from silicon: erases take no time and do not stall the CPU; ACL
+ * regions protect nothing and stay writable (silicon: write-once until
+ * reset). Pending: erase and write timing, ACL protection (a fault on a
+ * protected read, write or erase). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +37,10 @@
 #define IHIT             0x548u
 #define IMISS            0x54Cu
 
+#define ACL_FIRST        0x800u
+#define ACL_REGIONS      8u
+#define ACL_WORDS        (ACL_REGIONS * 4u)   /* ADDR, SIZE, PERM and an unused word each */
+
 #define CONFIG_WEN (1u << 0)
 #define CONFIG_EEN (1u << 1)
 #define PAGE_SIZE  0x1000u
@@ -38,6 +48,7 @@
 struct nvmc {
     struct periph p;
     uint32_t config, partial_cfg, icachecnf;
+    uint32_t acl[ACL_WORDS];
     uint8_t *uicr;
     void (*erased)(void *ctx, uint32_t addr, uint32_t len);
     void *erased_ctx;
@@ -76,9 +87,20 @@ static void erase_page(struct nvmc *n, uint32_t addr)
     erase_flash(n, addr, PAGE_SIZE);
 }
 
+/* The ACL word at offset, NULL if offset is none (the 4th word of each region is reserved). */
+static uint32_t *acl_word(struct nvmc *n, uint32_t offset)
+{
+    if (offset < ACL_FIRST || offset >= ACL_FIRST + 4u * ACL_WORDS || (offset & 0xFu) == 0xCu)
+        return NULL;
+    return &n->acl[(offset - ACL_FIRST) / 4u];
+}
+
 static uint32_t nvmc_read(struct periph *p, uint32_t offset)
 {
     struct nvmc *n = p->state;
+    uint32_t *acl = acl_word(n, offset);
+    if (acl)
+        return *acl;
     switch (offset) {
     case READY: case READYNEXT: return 1;
     case CONFIG: return n->config;
@@ -94,6 +116,11 @@ static uint32_t nvmc_read(struct periph *p, uint32_t offset)
 static void nvmc_write(struct periph *p, uint32_t offset, uint32_t value)
 {
     struct nvmc *n = p->state;
+    uint32_t *acl = acl_word(n, offset);
+    if (acl) {
+        *acl = value;
+        return;
+    }
     switch (offset) {
     case CONFIG: n->config = value & 3u; return;
     case ERASEPAGE: case ERASEPCR0: case ERASEPAGEPARTIAL: erase_page(n, value); return;
@@ -122,6 +149,7 @@ static void nvmc_reset(struct periph *p, enum reset_kind kind)
     n->config = 0;
     n->partial_cfg = 0x0A;
     n->icachecnf = 0;
+    memset(n->acl, 0, sizeof n->acl);
 }
 
 struct periph *nvmc_new(struct soc *soc)

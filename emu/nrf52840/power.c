@@ -179,8 +179,11 @@ bool power_write(struct power *pw, uint32_t offset, uint32_t value)
  * it and GPREGRET/GPREGRET2 (§1.5; machine.h RESET_SYSTEM keeps them). The
  * USBD's ENABLE is 0 after any reset, so its regulator is off until the
  * USBD model says otherwise. VBUS is the cable: a reset does not change it,
- * and no USBDETECTED is raised for a VBUS that was already there (firmware
- * reads USBREGSTATUS at start-up for that, §3.6 step 1). */
+ * and a VBUS already there when the chip comes out of reset raises
+ * USBDETECTED again (and its interrupt, once enabled): silicon does this (a
+ * Nordic engineer in Zephyr PR #15114; validation.md B.3: Nordic's open
+ * boot loader waits for this event and never reads USBREGSTATUS). Firmware
+ * that reads USBREGSTATUS at start-up (§3.6 step 1) sees the same. */
 void power_reset(struct power *pw, enum reset_kind kind)
 {
     if (kind == RESET_POWER_ON) {
@@ -199,6 +202,8 @@ void power_reset(struct power *pw, enum reset_kind kind)
     pw->outputrdy = false;
     soc_cancel(pw->soc, &pw->regulator_ready);
     update_regulator(pw);
+    if (pw->vbus && pw->slot->soc)    /* not while power_new builds the slot: it is not on the bus yet */
+        nrf_events_raise(pw->ev, EVENTS_USBDETECTED);
 }
 
 struct power *power_new(struct soc *soc, struct nrf_events *ev, const struct periph *slot, bool vbus)

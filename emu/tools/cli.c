@@ -26,11 +26,11 @@
 #define DEFAULT_ATTACH_MS 10000
 
 static const char usage[] =
-    "usage: hilda-emu --firmware FILE [options]\n"
-    "       hilda-emu run [--firmware FILE] [options] [--] COMMAND [ARGS...]\n"
-    "       hilda-emu serve [--firmware FILE] [options] [--env-file FILE]\n"
+    "usage: hilda-emu --firmware FILE [--firmware FILE...] [options]\n"
+    "       hilda-emu run [--firmware FILE...] [options] [--] COMMAND [ARGS...]\n"
+    "       hilda-emu serve [--firmware FILE...] [options] [--env-file FILE]\n"
     "\n"
-    "Runs an nRF52840 firmware image (ELF or Intel HEX) on the emulated dongle.\n"
+    "Runs nRF52840 firmware images (ELF or Intel HEX) on the emulated dongle.\n"
     "\n"
     "run    attaches the emulated dongle as a USB device (through umockdev), waits until it is\n"
     "       enumerated, runs COMMAND with it and returns COMMAND's exit status. COMMAND sees the\n"
@@ -44,7 +44,12 @@ static const char usage[] =
     "       run gives COMMAND the same variables.\n"
     "\n"
     "  --firmware FILE        the image to run (required without run/serve; for them the default\n"
-    "                         is " DEFAULT_FIRMWARE " next to the hilda-emu binary or one directory up)\n"
+    "                         is " DEFAULT_FIRMWARE " next to the hilda-emu binary or one directory up).\n"
+    "                         Give it again for more images (a boot loader, or an MBR + boot loader\n"
+    "                         HEX, and an application): they are flashed together, UICR records\n"
+    "                         included, and may not overlap. One image starts from its own vector\n"
+    "                         table (its lowest flash address); several start as the chip does,\n"
+    "                         from the vector table at 0x0\n"
     "  --uart pty|stdio|none  where UARTE0 goes (default pty: its path is printed)\n"
     "  --sanitize off|warn|error\n"
     "                         the DMA sanitizer (default error: the first report ends the run)\n"
@@ -195,7 +200,11 @@ static int parse_args(int argc, char **argv, struct options *o)
     /* "+": the options end at the command (its own options are its own) */
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_FIRMWARE: o->board.firmware = optarg; break;
+        case OPT_FIRMWARE:
+            if (o->n_firmware == DONGLE_MAX_IMAGES)
+                return usage_error("%s", "--firmware may be given at most 8 times");
+            o->board.firmware[o->n_firmware++] = optarg;
+            break;
         case OPT_UART:
             if (strcmp(optarg, "pty") && strcmp(optarg, "stdio") && strcmp(optarg, "none"))
                 return usage_error("--uart takes pty, stdio or none, not \"%s\"", optarg);
@@ -253,7 +262,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (o->mode == MODE_PLAIN) {
         if (o->pcap || o->env_file || o->pin_cpu != -2)
             return usage_error("%s", "--pcap, --env-file and --pin need run or serve");
-        if (!o->board.firmware)
+        if (!o->board.firmware[0])
             return usage_error("%s", "--firmware FILE is required");
         return 0;
     }
@@ -265,8 +274,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         return usage_error("%s", "serve prints the environment on stdout: use --uart pty or none");
     o->client_preload = find_near_binary(CLIENT_PRELOAD, "/bridge", o->client_preload_path,
                                          sizeof o->client_preload_path);
-    if (!o->board.firmware &&
-        !(o->board.firmware = find_near_binary(DEFAULT_FIRMWARE, "", o->default_firmware, sizeof o->default_firmware)))
+    if (!o->board.firmware[0] &&
+        !(o->board.firmware[0] = find_near_binary(DEFAULT_FIRMWARE, "", o->default_firmware, sizeof o->default_firmware)))
         return usage_error("%s", "no --firmware given and no " DEFAULT_FIRMWARE " next to the hilda-emu binary");
     if (o->pin_cpu == -2)
         o->pin_cpu = o->mode == MODE_RUN ? default_pin_cpu() : -1;

@@ -125,7 +125,12 @@ static void execute(struct control *c, const json_t *req, const char *name, json
 {
     if (strcmp(name, "ping") == 0) {
     } else if (strcmp(name, "info") == 0) {
-        json_object_set_new(reply, "firmware", json_string(c->t.firmware ? c->t.firmware : ""));
+        /* "firmware": the first image (the only one, usually); "images": all */
+        json_t *images = json_array();
+        for (unsigned i = 0; c->t.firmware && i < DONGLE_MAX_IMAGES && c->t.firmware[i]; i++)
+            json_array_append_new(images, json_string(c->t.firmware[i]));
+        json_object_set_new(reply, "firmware", json_string(c->t.firmware && c->t.firmware[0] ? c->t.firmware[0] : ""));
+        json_object_set_new(reply, "images", images);
         json_object_set_new(reply, "uart0", json_string(nrf52840_uart_path(control_chip(c), 0)));
         json_object_set_new(reply, "uart1", json_string(nrf52840_uart_path(control_chip(c), 1)));
     } else if (strcmp(name, "time") == 0) {

@@ -14,7 +14,7 @@ struct sanitizer;
 struct control_target {
     struct dongle *board;          /* the emulated dongle (emu/board/dongle.h) */
     struct sanitizer *sanitizer;   /* may be NULL */
-    const char *firmware;
+    const char *const *firmware;   /* the images, up to the first NULL (DONGLE_MAX_IMAGES at most) */
 };
 
 /* Listens on path (an existing socket file is replaced). NULL with a

@@ -30,6 +30,7 @@ enum mode { MODE_PLAIN, MODE_RUN, MODE_SERVE };
 struct options {
     enum mode mode;
     struct dongle_options board;
+    unsigned n_firmware;       /* --firmware given so many times */
     enum sanitize_mode sanitize;
     const char *control;
     const char *log;

@@ -176,9 +176,38 @@ static void vbus_at_power_on_shows_in_status_only(void **state)
     struct fixture *f = *state;
     struct harness *h = f->h;
     assert_int_equal(rd(h, USBREGSTATUS), 1);
-    assert_int_equal(rd(h, EVENTS_USBDETECTED), 0);
+    assert_int_equal(rd(h, EVENTS_USBDETECTED), 0);      /* building the model is not a reset */
     run_for(h, SOC_MS(1));
     assert_int_equal(rd(h, USBREGSTATUS), 3);
+}
+
+/* Silicon raises USBDETECTED after a reset when VBUS is already there
+ * (validation.md B.3: Nordic's boot loader waits for it, with its
+ * interrupt, and never reads USBREGSTATUS). */
+static void vbus_present_at_reset_raises_usbdetected(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = f->h;
+    for (int kind = RESET_POWER_ON; kind <= RESET_SYSTEM; kind++) {
+        soc_reset(h->soc, (enum reset_kind)kind);
+        assert_int_equal(rd(h, EVENTS_USBDETECTED), 1);
+        assert_int_equal(rd(h, EVENTS_USBREMOVED), 0);
+        assert_false(irq(h, 0));                         /* INTEN is 0 after the reset */
+        unsigned rises = h->irq_rises[0];
+        wr(h, INTENSET, 1u << 7);                        /* USBDETECTED */
+        assert_true(irq(h, 0));
+        assert_int_equal(h->irq_rises[0], rises + 1);
+        wr(h, EVENTS_USBDETECTED, 0);
+        assert_false(irq(h, 0));
+    }
+}
+
+static void no_usbdetected_at_reset_without_vbus(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = f->h;
+    soc_reset(h->soc, RESET_SYSTEM);
+    assert_int_equal(rd(h, EVENTS_USBDETECTED), 0);
 }
 
 static void gpregret_survives_system_reset(void **state)
@@ -275,6 +304,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(vbus_events_and_regulator, setup, teardown),
         cmocka_unit_test_setup_teardown(regulator_follows_usbd_enable, setup, teardown),
         cmocka_unit_test_setup_teardown(vbus_at_power_on_shows_in_status_only, setup_with_vbus, teardown),
+        cmocka_unit_test_setup_teardown(vbus_present_at_reset_raises_usbdetected, setup_with_vbus, teardown),
+        cmocka_unit_test_setup_teardown(no_usbdetected_at_reset_without_vbus, setup, teardown),
         cmocka_unit_test_setup_teardown(gpregret_survives_system_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(systemoff_is_reported_and_flagged, setup, teardown),
         cmocka_unit_test_setup_teardown(shared_irq_is_the_or_of_both, setup, teardown),

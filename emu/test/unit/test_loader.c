@@ -217,6 +217,78 @@ static void test_hex_malformed(void **state)
     expect_refused_str(":00000001FF\n", "nothing in flash");
 }
 
+/* UICR records (Nordic's MBR + boot loader HEX carries NRFFW[0] and [1])
+ * land in the UICR bytes the chip gives, as if programmed. */
+static void test_hex_uicr(void **state)
+{
+    (void)state;
+    static uint8_t uicr[0x1000];
+    memset(uicr, 0xFF, sizeof uicr);
+    const struct loader_target mem = { .flash = flash, .ram = ram, .uicr = uicr, .uicr_base = 0x10001000u,
+                                       .uicr_size = sizeof uicr };
+    const char *hex =
+        ":080000000010002009010000BE\n"             /* vector table at 0 */
+        ":020000041000EA\n"
+        ":0810140000000E0000E00F00D7\n"             /* NRFFW[0] = 0xE0000, NRFFW[1] = 0xFE000 */
+        ":0412000012000000D8\n"                     /* PSELRESET[0] = 18 */
+        ":04130400FCFFFFFFEC\n"                     /* REGOUT0 = 3.0 V */
+        ":00000001FF\n";
+    struct loaded_image img;
+    char err[200];
+    if (!loader_load_into((const uint8_t *)hex, strlen(hex), &mem, &img, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(img.uicr_bytes, 16);
+    assert_int_equal(img.vector_base, 0);
+    assert_memory_equal(uicr + 0x14, "\x00\x00\x0E\x00\x00\xE0\x0F\x00", 8);
+    assert_int_equal(uicr[0x200], 18);
+    assert_int_equal(uicr[0x304], 0xFC);
+    assert_int_equal(uicr[0x13], 0xFF);                      /* untouched */
+    /* without a UICR (loader_load_buffer) such a record is refused */
+    assert_false(load(hex, strlen(hex), &img, err));
+    assert_non_null(strstr(err, "HEX line 3: data at 0x10001014 (8 bytes) is outside flash and RAM"));
+    /* past the UICR window */
+    const char *beyond = ":080000000010002009010000BE\n:020000041000EA\n:0420000001020304D2\n:00000001FF\n";
+    assert_false(loader_load_into((const uint8_t *)beyond, strlen(beyond), &mem, &img, err, sizeof err));
+    assert_non_null(strstr(err, "outside flash, RAM and UICR"));
+    /* a HEX with only UICR records is an image too (another gives the vector table) */
+    const char *only = ":020000041000EA\n:0412000012000000D8\n:00000001FF\n";
+    assert_true(loader_load_into((const uint8_t *)only, strlen(only), &mem, &img, err, sizeof err));
+}
+
+/* Two images into one memory: the second may not write a byte the first
+ * wrote (the owner map), whatever the formats. */
+static void test_overlap(void **state)
+{
+    (void)state;
+    static uint8_t owner[0x100000 + 0x40000 + 0x1000];
+    static uint8_t uicr[0x1000];
+    memset(owner, 0, sizeof owner);
+    struct loader_target mem = { .flash = flash, .ram = ram, .uicr = uicr, .uicr_base = 0x10001000u,
+                                 .uicr_size = sizeof uicr, .owner = owner, .image = 1 };
+    assert_int_equal(loader_owner_size(sizeof uicr), sizeof owner);
+    uint8_t e[ELF_LEN];
+    size_t len = make_elf(e);                                /* 0x1000..0x1017 */
+    struct loaded_image img;
+    char err[200];
+    assert_true(loader_load_into(e, len, &mem, &img, err, sizeof err));
+    symbols_free(img.symbols);
+    mem.image = 2;
+    const char *apart = ":080000000010002009010000BE\n:00000001FF\n";      /* 0x0..0x7 */
+    assert_true(loader_load_into((const uint8_t *)apart, strlen(apart), &mem, &img, err, sizeof err));
+    mem.image = 3;
+    const char *into_first = ":02100000AABB89\n:00000001FF\n";                 /* 0x1000 */
+    assert_false(loader_load_into((const uint8_t *)into_first, strlen(into_first), &mem, &img, err, sizeof err));
+    assert_non_null(strstr(err, "HEX line 1: data at 0x00001000 overlaps image 1"));
+    const char *into_second = ":02000400AABB95\n:00000001FF\n";                /* 0x4 */
+    assert_false(loader_load_into((const uint8_t *)into_second, strlen(into_second), &mem, &img, err, sizeof err));
+    assert_non_null(strstr(err, "data at 0x00000004 overlaps image 2"));
+    /* an image may write its own bytes twice (a HEX with repeated records) */
+    mem.image = 4;
+    const char *twice = ":02300000AABB69\n:02300000AABB69\n:00000001FF\n";
+    if (!loader_load_into((const uint8_t *)twice, strlen(twice), &mem, &img, err, sizeof err))
+        fail_msg("%s", err);
+}
+
 static void test_symbols(void **state)
 {
     (void)state;
@@ -251,6 +323,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_elf_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hex_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hex_uicr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbols, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,7 +36,7 @@ static struct run *start(const char *name, bool trace_irq)
     snprintf(r->path, sizeof r->path, "%s/core-%s.elf", fw_dir, name);
     r->log = tmpfile();
     struct dongle_options o = {
-        .firmware = r->path, .log = r->log, .trace_irq = trace_irq, .uart_mode = "none",
+        .firmware = { r->path }, .log = r->log, .trace_irq = trace_irq, .uart_mode = "none",
     };
     r->board = dongle_new(&o);
     if (!r->board)
@@ -359,7 +359,7 @@ static void test_bad_images(void **state)
 {
     (void)state;
     FILE *log = tmpfile();
-    struct dongle_options o = { .firmware = "/nonexistent/image.elf", .log = log, .uart_mode = "none" };
+    struct dongle_options o = { .firmware = { "/nonexistent/image.elf" }, .log = log, .uart_mode = "none" };
     assert_null(dongle_new(&o));
     char path[] = "/tmp/hilda-emu-test-XXXXXX";
     int fd = mkstemp(path);
@@ -367,9 +367,57 @@ static void test_bad_images(void **state)
     FILE *f = fdopen(fd, "w");
     fputs(":0400000001020304F3\n:00000001FF\n", f);          /* checksum error */
     fclose(f);
-    o.firmware = path;
+    o.firmware[0] = path;
     assert_null(dongle_new(&o));
     remove(path);
+    fclose(log);
+}
+
+/* Several images: a test firmware and a HEX of UICR records (as Nordic's
+ * MBR + boot loader HEX carries them) land in the UICR's registers as if
+ * programmed; the chip starts from the vector table at 0; the pin reset
+ * shows as RESETREAS.RESETPIN; overlapping images are refused. */
+static void test_images_and_uicr(void **state)
+{
+    (void)state;
+    char uicr_hex[] = "/tmp/hilda-emu-uicr-XXXXXX";
+    int fd = mkstemp(uicr_hex);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(":020000041000EA\n"
+          ":0810140000000E0000E00F00D7\n"            /* NRFFW[0] = 0xE0000, NRFFW[1] = 0xFE000 */
+          ":04130400FCFFFFFFEC\n"                    /* REGOUT0 = 3.0 V */
+          ":00000001FF\n", f);
+    fclose(f);
+    char fw[512];
+    snprintf(fw, sizeof fw, "%s/core-wfi.elf", fw_dir);
+    FILE *log = tmpfile();
+    struct dongle_options o = { .firmware = { fw, uicr_hex }, .log = log, .uart_mode = "none" };
+    struct dongle *d = dongle_new(&o);
+    assert_non_null(d);
+    struct soc *soc = dongle_soc(d);
+    assert_int_equal(soc_bus_read(soc, 0x10001014u), 0x000E0000u);
+    assert_int_equal(soc_bus_read(soc, 0x10001018u), 0x000FE000u);
+    assert_int_equal(soc_bus_read(soc, 0x10001304u), 0xFFFFFFFCu);
+    assert_int_equal(soc_bus_read(soc, 0x10001200u), 18);           /* PSELRESET: the board's default */
+    assert_int_equal(machine_run(dongle_machine(d), soc_now(soc) + SOC_MS(1)), RUN_DEADLINE);
+
+    soc_bus_write(soc, 0x40000400u, 0xFFFFFFFFu);                   /* RESETREAS: write 1 to clear */
+    dongle_reset_pin(d);
+    assert_int_equal(soc_bus_read(soc, 0x40000400u), 0x1u);         /* RESETPIN alone */
+    assert_int_equal(soc_bus_read(soc, 0x10001014u), 0x000E0000u);  /* UICR survives */
+    dongle_free(d);
+
+    struct dongle_options twice = { .firmware = { fw, uicr_hex, fw }, .log = log, .uart_mode = "none" };
+    assert_null(dongle_new(&twice));
+    fflush(log);
+    rewind(log);
+    char text[2048] = "";
+    size_t n = fread(text, 1, sizeof text - 1, log);
+    text[n] = '\0';
+    if (!strstr(text, "overlap"))
+        fail_msg("no overlap reported: %s", text);
+    remove(uicr_hex);
     fclose(log);
 }
 
@@ -404,6 +452,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_power_cycle),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_images),
+        cmocka_unit_test(test_images_and_uicr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
