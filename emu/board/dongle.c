@@ -9,6 +9,8 @@ struct dongle {
     struct soc *soc;
     struct nrf52840 *chip;
     struct machine *machine;
+    bool reset_held;               /* dongle_reset_hold */
+    bool unpowered;                /* dongle_power(false) */
 };
 
 static const struct {
@@ -131,10 +133,33 @@ void dongle_reset_pin(struct dongle *d)
 {
     nrf52840_note_reset_reason(d->chip, POWER_RESETREAS_RESETPIN);
     machine_reset(d->machine, RESET_SYSTEM);
+    if (d->reset_held)
+        machine_halt_until_reset(d->machine);   /* the bench still holds the pin low */
+}
+
+/* Held: the chip is reset (USB disconnects: the pull-up goes with it) and
+ * the CPU stays stopped, as a chip whose nRESET is low. */
+void dongle_reset_hold(struct dongle *d, bool held)
+{
+    if (held == d->reset_held)
+        return;
+    d->reset_held = held;
+    if (d->unpowered)
+        return;                    /* no supply: nothing to reset; power-on sees the pin */
+    nrf52840_note_reset_reason(d->chip, POWER_RESETREAS_RESETPIN);
+    machine_reset(d->machine, RESET_SYSTEM);
+    if (held)
+        machine_halt_until_reset(d->machine);
+}
+
+bool dongle_reset_held(const struct dongle *d)
+{
+    return d->reset_held;
 }
 
 void dongle_power(struct dongle *d, bool on)
 {
+    d->unpowered = !on;
     if (!on) {
         nrf52840_set_vbus(d->chip, false);
         machine_power(d->machine, false);
@@ -142,6 +167,13 @@ void dongle_power(struct dongle *d, bool on)
     }
     machine_power(d->machine, true);
     nrf52840_set_vbus(d->chip, true);
+    if (d->reset_held)
+        machine_halt_until_reset(d->machine);   /* powered, but nRESET is still low */
+}
+
+bool dongle_powered(const struct dongle *d)
+{
+    return !d->unpowered;
 }
 
 void dongle_button(struct dongle *d, bool pressed)

@@ -14,10 +14,9 @@
  * RAM and UICR, as a programmer would, before the first reset (machine.h
  * says where the CPU then starts).
  *
- * The seam for the bench: the FTDI rig (docs/rig.md wires the real bench:
- * reset pin, VBUS switch, UART) belongs here, as more wiring on the same
- * struct dongle; everything above (tools, bridge) drives the board only
- * through these calls. */
+ * The bench (emu/bench: the FTDI adapter wired to the reset pin and to a
+ * load switch in VBUS, docs/rig.md) drives the board through these calls
+ * (dongle_reset_hold, dongle_power), as tools and the control channel do. */
 #ifndef EMU_BOARD_DONGLE_H
 #define EMU_BOARD_DONGLE_H
 
@@ -58,6 +57,12 @@ struct soc *dongle_soc(struct dongle *d);
 /* The reset pin pressed and released: a system reset the chip records as
  * RESETREAS.RESETPIN (GPREGRET survives). */
 void dongle_reset_pin(struct dongle *d);
+
+/* The reset pin held low (true) or let go: held, the chip is in reset and
+ * USB is disconnected; let go, it starts with RESETREAS.RESETPIN. */
+void dongle_reset_hold(struct dongle *d, bool held);
+bool dongle_reset_held(const struct dongle *d);
+bool dongle_powered(const struct dongle *d);
 
 /* Plugged in (on) or pulled out (off): VBUS and the supply together. Off:
  * VBUS goes away, the CPU and the models stop. On: a power-on reset with

@@ -45,6 +45,14 @@ struct bridge {
     struct sched_event debounce_ev, requests_ev;
     bridge_listener_fn listener;
     void *listener_ctx;
+
+    struct model_dev {                 /* bridge_add_model */
+        const struct bridge_model *m;
+        struct usbdev *dev;
+        void *handler;
+        char path[16];
+    } models[BRIDGE_MAX_MODELS];
+    unsigned nmodels;
 };
 
 static void process_requests(struct bridge *b);
@@ -240,9 +248,17 @@ static void reset_done(void *ctx, bool ok, bool gone, const struct enum_result *
     process_soon(b);
 }
 
+static void model_reset(struct bridge *b, struct model_dev *md, struct urb *u);
+static struct model_dev *model_of(struct bridge *b, const struct usbdev *d);
+
 static void cpu_reset(struct bridge *b, struct urb *u)
 {
     urb_ref(u);                    /* urbq_complete drops it */
+    struct model_dev *md = model_of(b, u->dev);
+    if (md) {
+        model_reset(b, md, u);
+        return;
+    }
     if (!b->dev || u->dev != b->dev || b->reset_urb) {
         urbq_complete(b->q, u, b->reset_urb ? -EBUSY : -ENODEV, 0);
         return;
@@ -270,8 +286,8 @@ static void track_request(struct bridge *b, struct urb *u)
         d->config_value = value;
         memset(d->alts, 0, sizeof d->alts);
         urbq_unlock(b->q);
-        if (d == b->dev)
-            testbed_set_config(b->tb, BRIDGE_BUSNUM, d->configs, d->configs_len, value);
+        if (d == b->dev || model_of(b, d))
+            testbed_set_config(b->tb, d->busnum, d->configs, d->configs_len, value);
     } else if (usb_setup_is(&s, USB_RT_INTERFACE_OUT, USB_REQ_SET_INTERFACE) && ifnum < HOST_MAX_INTERFACES) {
         urbq_lock(b->q);
         d->alts[ifnum] = value;
@@ -307,9 +323,61 @@ static void urb_done(struct usb_xfer *x, void *ctx)
     urbq_complete(b->q, u, status, actual);
 }
 
+/* ---- model devices ---- */
+
+static struct model_dev *model_of(struct bridge *b, const struct usbdev *d)
+{
+    for (unsigned i = 0; i < b->nmodels; i++) {
+        if (b->models[i].dev == d)
+            return &b->models[i];
+    }
+    return NULL;
+}
+
+/* The model answers at once; the URB completes as a host controller would
+ * report it (a STALL is -EPIPE). */
+static void model_submit(struct bridge *b, struct model_dev *md, struct urb *u)
+{
+    struct usb_xfer *x = &u->x;
+    uint8_t devnum = (uint8_t)u->dev->devnum, busnum = (uint8_t)u->dev->busnum;
+    bool control = (x->ep & USB_EP_NUM_MASK) == 0;
+    bool in = control ? (x->setup[0] & USB_DIR_MASK) == USB_DIR_IN : (x->ep & USB_EP_DIR_IN) != 0;
+    usb_pcap_submit(b->pcap, soc_now(b->soc), (uintptr_t)u, busnum, devnum, x);
+    int r = control ? md->m->control(md->m->ctx, x->setup, x->buf) : md->m->bulk(md->m->ctx, x->ep, x->buf, x->len);
+    int status = 0;
+    if (r < 0) {
+        x->status = USB_XFER_STALL;
+        x->actual = 0;
+        status = -EPIPE;
+    } else {
+        x->status = USB_XFER_OK;
+        x->actual = (uint32_t)r < x->len ? (uint32_t)r : x->len;
+    }
+    usb_pcap_complete(b->pcap, soc_now(b->soc), (uintptr_t)u, busnum, devnum, x, status);
+    if (status == 0 && in && (u->flags & 0x01 /* URB_SHORT_NOT_OK */) && x->actual < x->len)
+        status = -EREMOTEIO;
+    if (status == 0 && control)
+        track_request(b, u);
+    urbq_complete(b->q, u, status, status == -EPIPE ? 0 : x->actual);
+}
+
+static void model_reset(struct bridge *b, struct model_dev *md, struct urb *u)
+{
+    md->m->reset(md->m->ctx);
+    urbq_lock(b->q);
+    memset(u->dev->alts, 0, sizeof u->dev->alts);
+    urbq_unlock(b->q);
+    urbq_complete(b->q, u, 0, 0);
+}
+
 static void cpu_submit(struct bridge *b, struct urb *u)
 {
     urb_ref(u);                    /* urbq_complete drops it */
+    struct model_dev *md = model_of(b, u->dev);
+    if (md) {
+        model_submit(b, md, u);
+        return;
+    }
     if (!b->dev || u->dev != b->dev) {
         urbq_complete(b->q, u, -ENODEV, 0);
         return;
@@ -335,7 +403,7 @@ static void process_requests(struct bridge *b)
     urbq_clear_wakeup(b->q);
     struct urb_req *r;
     while ((r = urbq_take(b->q))) {
-        if (b->reset_urb) {
+        if (b->reset_urb && !model_of(b, r->urb->dev)) {
             urbq_putback(b->q, r);
             return;
         }
@@ -431,6 +499,14 @@ void bridge_free(struct bridge *b)
         enumerator_abort(b->en);
     finish_reset(b, -ENODEV);
     detach(b, "the emulator stops");
+    for (unsigned i = 0; i < b->nmodels; i++) {
+        struct model_dev *md = &b->models[i];
+        usbdev_mark_gone(md->dev);
+        testbed_remove(b->tb, md->dev->busnum, md->dev->devnum);
+        g_object_unref(md->handler);
+        usbdev_unref(md->dev);
+    }
+    b->nmodels = 0;
     if (b->q)
         soc_unwatch_fd(b->soc, urbq_eventfd(b->q));
     /* The testbed's worker thread is told to stop but not joined by
@@ -446,6 +522,60 @@ void bridge_set_listener(struct bridge *b, bridge_listener_fn fn, void *ctx)
 {
     b->listener = fn;
     b->listener_ctx = ctx;
+}
+
+int bridge_add_model(struct bridge *b, const struct bridge_model *m, char *err, size_t errlen)
+{
+    if (b->nmodels >= BRIDGE_MAX_MODELS) {
+        snprintf(err, errlen, "more than %d model devices", BRIDGE_MAX_MODELS);
+        return -1;
+    }
+    /* configured, as Linux leaves a device with one configuration */
+    const struct usb_setup set = { USB_RT_DEVICE_OUT, USB_REQ_SET_CONFIGURATION, m->config[5], 0, 0 };
+    uint8_t raw[USB_SETUP_SIZE];
+    usb_setup_encode(&set, raw);
+    if (m->control(m->ctx, raw, NULL) < 0) {
+        snprintf(err, errlen, "the model refused SET_CONFIGURATION(%u)", m->config[5]);
+        return -1;
+    }
+    struct model_dev *md = &b->models[b->nmodels];
+    unsigned busnum = BRIDGE_BUSNUM + 1 + b->nmodels;
+    md->m = m;
+    md->dev = usbdev_new(b->q, busnum, FIRST_DEVNUM, m->device, m->config, m->config_len, m->config[5]);
+    md->handler = md->dev ? usbfs_handler_new(b->fs, md->dev) : NULL;
+    if (!md->handler) {
+        usbdev_unref(md->dev);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const struct testbed_device td = {
+        .busnum = busnum, .devnum = FIRST_DEVNUM, .device = m->device, .configs = m->config,
+        .configs_len = m->config_len, .config_value = m->config[5],
+        .manufacturer = m->manufacturer, .product = m->product, .serial = m->serial,
+    };
+    int fd = testbed_add(b->tb, &td, md->handler, err, errlen);
+    if (fd < 0) {
+        g_object_unref(md->handler);
+        usbdev_unref(md->dev);
+        return -1;
+    }
+    usbdev_set_fifo(md->dev, fd);
+    snprintf(md->path, sizeof md->path, "%u-1", busnum);
+    b->nmodels++;
+    soc_log(b->soc, "usb: bus %u device %03u: %04x:%04x \"%s\" serial \"%s\" (a model of its own)\n", busnum,
+            FIRST_DEVNUM, usb_get_le16(m->device + 8), usb_get_le16(m->device + 10), m->product ? m->product : "",
+            m->serial ? m->serial : "");
+    return 0;
+}
+
+const char *bridge_model_devnode(const struct bridge *b, unsigned i)
+{
+    return i < b->nmodels ? b->models[i].dev->devnode : "";
+}
+
+const char *bridge_model_path(const struct bridge *b, unsigned i)
+{
+    return i < b->nmodels ? b->models[i].path : "";
 }
 
 const char *bridge_umockdev_dir(const struct bridge *b)

@@ -16,7 +16,7 @@
 #include "uevent.h"
 
 #define USB_MAJOR 189
-#define PORT 1                        /* the dongle sits on port 1 of its root hub */
+#define PORT 1                        /* every device sits on port 1 of its bus's root hub */
 #define PIPE_SIZE 4096
 
 struct testbed {

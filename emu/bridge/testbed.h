@@ -1,9 +1,11 @@
 /* The umockdev testbed and the device record the bridge publishes in it
  * (CPU thread). Unmodified libusb programs started with the environment of
- * testbed_env() see, through libumockdev-preload, a sysfs with one USB
- * device whose attributes and descriptors are what the firmware answered at
- * enumeration, and a node /dev/bus/usb/BBB/DDD whose ioctls the usbfs
- * handler answers. */
+ * testbed_env() see, through libumockdev-preload, a sysfs with the USB
+ * devices (the dongle, whose attributes and descriptors are what the
+ * firmware answered at enumeration, on bus 1; model devices on buses 2, 3...),
+ * each at port 1 of its bus's root hub (path "B-1"), and nodes
+ * /dev/bus/usb/BBB/DDD whose ioctls the usbfs handler answers. One device
+ * per bus: the calls below name a device by its bus. */
 #ifndef EMU_BRIDGE_TESTBED_H
 #define EMU_BRIDGE_TESTBED_H
 

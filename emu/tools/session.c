@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bridge.h"
 #include "control.h"
 #include "nrf52840.h"
@@ -21,6 +22,7 @@ struct session {
     struct dongle *board;
     struct machine *m;
     struct bridge *bridge;
+    struct bench *bench;
     struct control *ctl;
     FILE *log;
     char control_path[PATH_MAX];
@@ -82,8 +84,6 @@ static void put_quoted(FILE *f, const char *text)
     fputc('\'', f);
 }
 
-#define SESSION_VARS 6
-
 static void session_vars(struct session *s, struct env_var v[SESSION_VARS])
 {
     v[0] = (struct env_var){ "UMOCKDEV_DIR", "" };
@@ -99,6 +99,8 @@ static void session_vars(struct session *s, struct env_var v[SESSION_VARS])
     v[5] = (struct env_var){ "HILDA_EMU_CPU", "" };
     if (s->o->pin_cpu >= 0)
         snprintf(v[5].value, sizeof v[5].value, "%d", s->o->pin_cpu);
+    v[6] = (struct env_var){ "HILDA_RIG", "" };
+    snprintf(v[6].value, sizeof v[6].value, "%s", bench_rig_path(s->bench));
 }
 
 static void write_exports(FILE *f, struct session *s)
@@ -173,6 +175,13 @@ int session_usb(struct options *o, struct dongle *board, struct sanitizer *san, 
         return o->mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
     }
     bridge_set_listener(s.bridge, on_bridge, &s);
+    s.bench = bench_new(board, s.bridge, bridge_umockdev_dir(s.bridge), nrf52840_uart_path(dongle_chip(board), 0),
+                        err, sizeof err);
+    if (!s.bench) {
+        fprintf(log, "hilda-emu: the virtual bench: %s\n", err);
+        bridge_free(s.bridge);
+        return o->mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+    }
     if (o->control)
         snprintf(s.control_path, sizeof s.control_path, "%s", o->control);
     else
@@ -180,6 +189,7 @@ int session_usb(struct options *o, struct dongle *board, struct sanitizer *san, 
     const struct control_target target = { board, san, o->board.firmware };
     if (!(s.ctl = control_new(s.control_path, &target))) {
         bridge_free(s.bridge);
+        bench_free(s.bench);
         return o->mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
     }
     fprintf(log, "hilda-emu: control channel on %s\n", s.control_path);
@@ -191,6 +201,7 @@ int session_usb(struct options *o, struct dongle *board, struct sanitizer *san, 
         rc = EXIT_RUN_FAILED;
     control_free(s.ctl);
     bridge_free(s.bridge);
+    bench_free(s.bench);          /* after the bridge, which calls its model */
     return rc;
 }
 

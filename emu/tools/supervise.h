@@ -15,7 +15,7 @@ struct env_var {
     char value[PATH_MAX];
 };
 
-#define SESSION_VARS 6
+#define SESSION_VARS 7   /* session.c: UMOCKDEV_DIR ... HILDA_RIG */
 
 struct supervise_params {
     struct machine *m;
