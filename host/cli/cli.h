@@ -105,7 +105,7 @@ int cli_no_arguments(struct cli *c, int argc, char **argv);   /* CMD_GO, or the 
 
 /* The commands (commands.c lists them) */
 extern const struct cmd cmd_list, cmd_desc, cmd_ctrl, cmd_ch9, cmd_stress, cmd_timing, cmd_echo, cmd_uart,
-    cmd_stats, cmd_fault, cmd_reset, cmd_bootloader, cmd_flash;
+    cmd_stats, cmd_fault, cmd_reset, cmd_bootloader, cmd_flash, cmd_rig;
 int cmd_batch(struct cli *c, int argc, char **argv);
 
 /* The request side of the batch protocol, apart from any device (the fuzz

@@ -7,6 +7,8 @@
 
 #include "cli.h"
 #include "flash.h"
+#include "rig_adapter.h"
+#include "rig_desc.h"
 #include "text.h"
 
 static const char usage[] =
@@ -17,12 +19,15 @@ static const char usage[] =
     "clear of the MBR page, ending below the bootloader at 0xE0000, no UICR words.\n\n"
     "A dongle already in DFU mode is used as it is. One running hilda firmware is asked to reboot into\n"
     "its bootloader (REBOOT_BOOTLOADER); if that does not bring one up (Nordic's factory bootloader\n"
-    "ignores the request), hilda asks you to press the dongle's reset button and waits (--wait, default\n"
-    "30 s). After the update hilda waits for the application and reads its version: the git hash it\n"
-    "reports must be the image's (exit 1 otherwise).\n\n"
+    "ignores the request) and a bench rig is described (--rig FILE or HILDA_RIG), the rig pulses the\n"
+    "dongle's reset line; without a rig, hilda asks you to press the dongle's reset button. Either way it\n"
+    "waits for the bootloader (--wait, default 30 s). After the update hilda waits for the application\n"
+    "and reads its version: the git hash it reports must be the image's (exit 1 otherwise).\n\n"
     "  -a, --address ADDR     load address of a flat binary (0x1000 for a dongle application)\n"
     "      --no-verify        do not wait for the application and read its version (foreign firmware)\n"
     "      --app-wait SECONDS how long the application may take to enumerate (default 20)\n"
+    "      --rig FILE         the bench rig description (default: $HILDA_RIG); its entry for the dongle\n"
+    "                         (--serial, or the only one) says which adapter pin resets it\n"
     "      --test-corrupt-object N\n"
     "                         test hook: corrupt data object N once in transit, so that the CRC check\n"
     "                         and the retry run against a real bootloader\n"
@@ -36,18 +41,20 @@ struct flash_args {
     unsigned wait_ms, app_wait_ms;
     bool no_verify;
     unsigned corrupt_object, stop_after_objects;
+    char *rig;                   /* the rig description; NULL: none */
 };
 
 static int flash_argv(struct cli *c, int argc, char **argv, void *args)
 {
     struct flash_args *a = args;
-    enum { OPT_NO_VERIFY = 0x100, OPT_APP_WAIT, OPT_CORRUPT, OPT_STOP };
+    enum { OPT_NO_VERIFY = 0x100, OPT_APP_WAIT, OPT_CORRUPT, OPT_STOP, OPT_RIG };
     static const struct option opts[] = { CLI_COMMON_LONG,
                                           { "address", required_argument, NULL, 'a' },
                                           { "no-verify", no_argument, NULL, OPT_NO_VERIFY },
                                           { "app-wait", required_argument, NULL, OPT_APP_WAIT },
                                           { "test-corrupt-object", required_argument, NULL, OPT_CORRUPT },
                                           { "test-stop-after-objects", required_argument, NULL, OPT_STOP },
+                                          { "rig", required_argument, NULL, OPT_RIG },
                                           { 0, 0, 0, 0 } };
     a->address = UINT32_MAX;
     unsigned long v;
@@ -61,6 +68,11 @@ static int flash_argv(struct cli *c, int argc, char **argv, void *args)
             a->address = (uint32_t)v;
             break;
         case OPT_NO_VERIFY: a->no_verify = true; break;
+        case OPT_RIG:
+            free(a->rig);
+            if (!(a->rig = strdup(optarg)))
+                return cli_usage_error(c, "out of memory");
+            break;
         case OPT_APP_WAIT:
             if (!cli_parse_u32(optarg, 3600, &v) || !v)
                 return cli_usage_error(c, "--app-wait wants 1..3600 seconds, not \"%s\"", optarg);
@@ -84,6 +96,9 @@ static int flash_argv(struct cli *c, int argc, char **argv, void *args)
     if (optind + 1 < argc)
         return cli_usage_error(c, "one image at a time, not \"%s\" too", argv[optind + 1]);
     a->image = strdup(argv[optind]);
+    const char *env = getenv("HILDA_RIG");
+    if (!a->rig && env && *env && !(a->rig = strdup(env)))
+        return cli_usage_error(c, "out of memory");
     /* --wait is how long to wait for the bootloader, not for the device to appear first */
     a->wait_ms = c->wait_ms;
     c->wait_ms = 0;
@@ -93,10 +108,10 @@ static int flash_argv(struct cli *c, int argc, char **argv, void *args)
 static bool flash_json(const json_t *req, void *args, struct hilda_error *e)
 {
     struct flash_args *a = args;
-    const char *image;
+    const char *image, *rig;
     unsigned long long address, wait, app_wait, corrupt, stop;
     bool verify;
-    if (!hilda_field_str(req, "image", &image, e) ||
+    if (!hilda_field_str(req, "image", &image, e) || !hilda_field_str(req, "rig", &rig, e) ||
         !hilda_field_uint(req, "address", 0xFFFFFFFFull, 0xFFFFFFFFull, &address, e) ||
         !hilda_field_uint(req, "wait_ms", 3600000, 0, &wait, e) ||
         !hilda_field_uint(req, "app_wait_ms", 3600000, 0, &app_wait, e) ||
@@ -110,19 +125,28 @@ static bool flash_json(const json_t *req, void *args, struct hilda_error *e)
     }
     *a = (struct flash_args){ .image = strdup(image), .address = (uint32_t)address, .wait_ms = (unsigned)wait,
                               .app_wait_ms = (unsigned)app_wait, .no_verify = !verify,
-                              .corrupt_object = (unsigned)corrupt, .stop_after_objects = (unsigned)stop };
-    return a->image != NULL;
+                              .corrupt_object = (unsigned)corrupt, .stop_after_objects = (unsigned)stop,
+                              .rig = rig ? strdup(rig) : NULL };
+    return a->image != NULL && (!rig || a->rig);
 }
 
 static void flash_free(void *args)
 {
     free(((struct flash_args *)args)->image);
+    free(((struct flash_args *)args)->rig);
 }
 
 static void notice_stderr(void *ctx, const char *sentence)
 {
     (void)ctx;
     fprintf(stderr, "hilda flash: %s\n", sentence);
+}
+
+/* The enter_bootloader hook: the rig pulses the dongle's reset line. */
+static enum hilda_status rig_reset(void *ctx, struct hilda_error *e)
+{
+    fprintf(stderr, "hilda flash: the rig pulses the dongle's reset line to start its bootloader\n");
+    return hilda_rig_pulse_reset(ctx, 0, e);
 }
 
 static json_t *json_dfu_report(const struct hilda_dfu_report *r)
@@ -175,11 +199,16 @@ static enum hilda_status flash_run(struct cmd_io *io, void *args, struct hilda_e
     enum hilda_status st = cli_context(io->c, e);
     if (st)
         return st;
+    struct hilda_rig rig;
+    struct hilda_rig_overrides over = HILDA_RIG_NO_OVERRIDES;
+    over.dongle = io->c->sel.serial;
+    if (a->rig && (st = hilda_rig_load(a->rig, &over, &rig, e)))
+        return st;
     struct hilda_flash_options o = {
         .image_path = a->image, .format = HILDA_IMAGE_AUTO, .bin_address = a->address, .sel = io->c->sel,
         .wait_ms = a->wait_ms, .app_wait_ms = a->app_wait_ms, .no_verify = a->no_verify,
         .corrupt_object = a->corrupt_object, .stop_after_objects = a->stop_after_objects, .progress = progress_update, .progress_ctx = io->progress,
-        .notice = notice_stderr,
+        .notice = notice_stderr, .enter_bootloader = a->rig ? rig_reset : NULL, .enter_ctx = &rig,
     };
     struct hilda_flash_result r;
     st = hilda_flash(io->c->ctx, &o, &r, e);

@@ -4,5 +4,5 @@
 
 const struct cmd *const hilda_commands[] = {
     &cmd_list, &cmd_desc, &cmd_ctrl, &cmd_ch9, &cmd_stress, &cmd_timing, &cmd_echo, &cmd_uart, &cmd_stats,
-    &cmd_fault, &cmd_reset, &cmd_bootloader, &cmd_flash, NULL,
+    &cmd_fault, &cmd_reset, &cmd_bootloader, &cmd_flash, &cmd_rig, NULL,
 };
