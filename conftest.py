@@ -1,8 +1,11 @@
 """pytest harness for hilda: the same tests run on a plugged-in dongle or on the
 emulated one (docs/hil.md).
 
-Options: --target auto|emu|hw, --dongle SERIAL, --firmware PATH, --skip-flash,
---sanitize off|warn|error, --build DIR, --results DIR.
+Options: --target auto|emu|hw, --dongle SERIAL, --rig FILE, --firmware PATH,
+--skip-flash, --sanitize off|warn|error, --build DIR, --results DIR.
+The bench rig (hw): --rig FILE or HILDA_RIG names its description (docs/rig.md);
+xdist worker N takes its entry N, and reset and power go through `hilda rig`
+(rig/bench.py). The report says which dongle ran which test.
 Flashing: every session puts the firmware under test on its dongle with
 `hilda flash` (rig/flasher.py), on both targets; the emulated dongle starts on
 the bootloader for that. --skip-flash: the emulator runs the firmware directly,
@@ -20,6 +23,7 @@ import os
 
 import pytest
 
+from rig.bench import RIG_ENV, Bench, check_enough_entries, entry_for_dongle, entry_for_worker, load_description
 from rig.emulator import EmulatedDongle
 from rig.flasher import FlashError, Flasher
 from rig.hardware import HardwareDongle, find_dongles
@@ -34,6 +38,9 @@ def pytest_addoption(parser):
     g.addoption("--target", choices=("auto", "emu", "hw"), default="auto",
                 help="auto: a plugged-in dongle if there is one, otherwise the emulated dongle")
     g.addoption("--dongle", metavar="SERIAL", help="the dongle to use when several are plugged in")
+    g.addoption("--rig", metavar="FILE",
+                help=f"hw: the bench rig's description (docs/rig.md); default ${RIG_ENV}. Without one the "
+                     "tests that need reset or power skip")
     g.addoption("--firmware", metavar="PATH", help="firmware image (default BUILD/hilda-dongle.elf)")
     g.addoption("--skip-flash", action="store_true",
                 help="do not flash: emu starts the chip with the firmware directly, hw uses what the dongle runs")
@@ -75,6 +82,7 @@ def pytest_configure(config):
     config.hilda_flash = None          # this process's flash record, set by the dut fixture
     config.hilda_flash_sent = False
     config.hilda_report = None
+    config.hilda_rig_path, config.hilda_rig_entries = _rig_description(config, target)
     if _is_worker(config):
         return
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -86,9 +94,53 @@ def pytest_configure(config):
          _firmware_identity(config.hilda_firmware) + ", run directly (--skip-flash)")
     if target == "emu":
         report.info["sanitizer"] = config.getoption("--sanitize")
+    report.info["rig"] = _rig_summary(config, target)
     config.hilda_report = report
     if not config.option.xmlpath:
         config.option.xmlpath = os.path.join(report.folder, "junit.xml")
+
+
+def _rig_description(config, target):
+    """(path, entries) of the bench rig on hw: --rig FILE, else $HILDA_RIG;
+    (None, []) without one or on the emulator (it has its own virtual bench).
+    A malformed file, or fewer dongles than xdist workers, is a usage error,
+    said once by the controller before any worker starts."""
+    path = config.getoption("--rig") or os.environ.get(RIG_ENV, "")
+    if target != "hw" or not path:
+        return None, []
+    path = os.path.abspath(path)
+    try:
+        entries = load_description(path)
+    except ValueError as e:
+        raise pytest.UsageError(str(e))
+    dongle = config.getoption("--dongle")
+    if dongle and len(entries) > 1:
+        try:
+            entries = [entry_for_dongle(entries, dongle)]     # --dongle picks its entry
+        except LookupError as e:
+            raise pytest.UsageError(f"{path}: {e}")
+    if not _is_worker(config):
+        problem = check_enough_entries(entries, config.getoption("numprocesses", None) or 1, path)
+        if problem:
+            raise pytest.UsageError(problem)
+    return path, entries
+
+
+def _rig_summary(config, target):
+    if target == "emu":
+        return "the emulator's virtual bench (FT232R HILDAEMU0), through `hilda rig`"
+    if not config.hilda_rig_path:
+        return f"none (no --rig or ${RIG_ENV}): the tests that need reset or power skip"
+    names = ", ".join(entry.describe() for entry in config.hilda_rig_entries)
+    return f"{config.hilda_rig_path}: {len(config.hilda_rig_entries)} dongle(s): {names}"
+
+
+def _worker_slot(config):
+    """(this process's xdist worker index, the number of workers): (0, 1) without xdist."""
+    if not _is_worker(config):
+        return 0, 1
+    worker = config.workerinput["workerid"]
+    return int(worker[2:]) if worker.startswith("gw") else 0, int(config.workerinput.get("workercount", 1))
 
 
 def _firmware_identity(path):
@@ -130,13 +182,13 @@ def _tool(config, *parts):
     return path
 
 
-def _bench_rig():
-    """The FTDI rig when HILDA_RIG_FTDI names its serial ("any" for the only one); None otherwise."""
-    serial = os.environ.get("HILDA_RIG_FTDI")
-    if not serial:
+def _bench(config, hilda, workdir):
+    """This worker's Bench (rig/bench.py): worker N takes entry N of the rig
+    description (checked at start: there are enough); None without a rig."""
+    if not config.hilda_rig_entries:
         return None
-    from rig.ftdi import FtdiRig
-    return FtdiRig(serial=None if serial == "any" else serial)
+    worker, workers = _worker_slot(config)
+    return Bench(hilda, entry_for_worker(config.hilda_rig_entries, worker, workers, config.hilda_rig_path), workdir)
 
 
 def _skip_unless_capable(dut, names):
@@ -162,7 +214,8 @@ def dut(pytestconfig, tmp_path_factory):
                                 sanitize=config.getoption("--sanitize"), workdir=workdir, hilda=hilda)
     else:
         modes = ("application", "bootloader") if flash else ("application",)
-        target = HardwareDongle(serial=config.getoption("--dongle"), rig=_bench_rig(), hilda=hilda, modes=modes)
+        bench = _bench(config, hilda, str(tmp_path_factory.mktemp("rig")))
+        target = HardwareDongle(serial=config.getoption("--dongle"), bench=bench, hilda=hilda, modes=modes)
     record = {"flashed": False, "image": config.hilda_firmware, "image_git_hash": None,
               "device_git_hash": None, "identity": None, "entry": None, "seconds": None, "error": None}
     config.hilda_flash = record
@@ -175,6 +228,7 @@ def dut(pytestconfig, tmp_path_factory):
             if target.kind == "hw":
                 target.find_application()
         identity = target.firmware_identity()
+        target.reported_serial = identity.serial
         record.update(device_git_hash=f"{identity.git_hash:08x}", identity=str(identity))
     except (FlashError, LookupError) as e:
         failure = record["error"] = str(e)
@@ -276,6 +330,7 @@ def _sanitizer_guard(request):
         yield
         return
     target = request.getfixturevalue("dut")
+    request.node.user_properties.append(("hilda_dongle", _dongle_name(request.config, target)))
     before = len(target.sanitizer_reports()) if target.alive() else 0
     yield
     if not target.alive():
@@ -287,6 +342,12 @@ def _sanitizer_guard(request):
         request.node.user_properties.append(("hilda_sanitizer", text))
     if new:
         pytest.fail("DMA sanitizer report(s) during this test:\n" + "\n".join(new))
+
+
+def _dongle_name(config, target):
+    """Which dongle runs this test, for the report: the xdist worker and the dut's name."""
+    worker = config.workerinput["workerid"] if _is_worker(config) else ""
+    return f"{worker}: {target.dongle_name()}" if worker else target.dongle_name()
 
 
 # ---- the report ----
@@ -314,7 +375,8 @@ def pytest_runtest_logreport(report):
         message = str(report.longrepr) if report.failed else ""
         if report.skipped and isinstance(report.longrepr, tuple):
             message = report.longrepr[2]
-        run.add_result(report.nodeid, report.outcome, report.duration, message)
+        dongle = next((value for key, value in report.user_properties if key == "hilda_dongle"), "")
+        run.add_result(report.nodeid, report.outcome, report.duration, message, dongle)
 
 
 def _record_flash(config, record):

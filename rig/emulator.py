@@ -1,7 +1,10 @@
 """The emulated dongle for a test session: `hilda-emu serve` with the firmware
 under test, the environment its USB clients need, and its control channel.
-A Target (rig/target.py): reset, power, suspend and the button go through the
-control channel (docs/emulator.md, "The control channel").
+A Target (rig/target.py): suspend and the button go through the control
+channel (docs/emulator.md, "The control channel"); reset and power through
+`hilda rig` against the emulator's virtual FTDI adapter, exactly as on a real
+bench (rig/bench.py, docs/rig.md), or through the control channel when no
+virtual bench is there.
 
 Started on hilda's bootloader (bootloader=True, the default of a pytest
 session: build/hilda-bootloader-bare.elf) the chip has no application until
@@ -13,6 +16,7 @@ import subprocess
 import tempfile
 import time
 
+from .bench import Bench
 from .control import ControlClient
 from .target import Capabilities, Target
 
@@ -47,6 +51,11 @@ class EmulatedDongle(Target):
         self.env = self._wait_for_env()
         self.control = ControlClient(self.env["HILDA_EMU_CONTROL"])
         self.uart_path = self.env.get("HILDA_EMU_UART", "")
+        self.bench = None
+        # reset and power through `hilda rig` and the virtual FTDI adapter
+        # whose rig description hilda-emu exports as HILDA_RIG
+        if hilda and self.env.get("HILDA_RIG"):
+            self.bench = Bench(hilda, path=self.env["HILDA_RIG"], env=self.client_env())
 
     def _wait_for_env(self):
         end = time.monotonic() + ENUMERATION_TIMEOUT_S
@@ -71,6 +80,10 @@ class EmulatedDongle(Target):
         env = dict(base if base is not None else os.environ)
         for key in ("UMOCKDEV_DIR", "HILDA_EMU_UART", "HILDA_EMU_CONTROL"):
             env[key] = self.env[key]
+        # the virtual bench's description, never a real bench's from the caller's environment
+        env.pop("HILDA_RIG", None)
+        if self.env.get("HILDA_RIG"):
+            env["HILDA_RIG"] = self.env["HILDA_RIG"]
         preload = self.env.get("LD_PRELOAD", "libumockdev-preload.so.0")
         env["LD_PRELOAD"] = f"{env['LD_PRELOAD']}:{preload}" if env.get("LD_PRELOAD") else preload
         return env
@@ -78,6 +91,9 @@ class EmulatedDongle(Target):
     @property
     def capabilities(self):
         missing = {}
+        if self.bench is None:
+            missing["rig"] = ("hilda-emu exported no virtual bench (HILDA_RIG), or no hilda tool was given: reset "
+                              "and power go through the emulator's control channel")
         if not self.uart_path:
             missing["uart"] = "hilda-emu serve gave UARTE0 no pseudo-terminal"
         if self.sanitize == "off":
@@ -95,13 +111,21 @@ class EmulatedDongle(Target):
         (docs/firmware.md, "Boot rules"), so, as the bench rig does with the
         real dongle (rig/hardware.py), a power cycle follows and the bootloader
         starts the application."""
+        if self.bench is not None:
+            self.bench.reset()
+            if self.bootloader:
+                self.bench.cycle()
+            return
         self.control.request("reset")
         if self.bootloader:
             self.control.request("power", on=False)
             self.control.request("power", on=True)
 
     def power(self, on):
-        self.control.request("power", on=bool(on))
+        if self.bench is not None:
+            self.bench.power(bool(on))
+        else:
+            self.control.request("power", on=bool(on))
 
     def suspend(self):
         self.control.request("usb", state="suspend")

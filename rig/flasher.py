@@ -3,7 +3,8 @@
 On the emulated dongle the chip starts on the bootloader with no application
 and hilda finds it already in DFU mode; a real dongle running hilda firmware
 is rebooted into its bootloader by hilda (REBOOT_BOOTLOADER), otherwise hilda
-asks for the reset button and waits. hilda checks afterwards that the
+asks for the reset button and waits, or, given the rig (--rig FILE: the
+target's bench, rig/bench.py), pulses the reset line itself. hilda checks afterwards that the
 application reports the image's git hash (exit 1 if not)."""
 import json
 import subprocess
@@ -39,7 +40,10 @@ class Flasher:
         code, result = Flasher(dut).run(image, "--test-stop-after-objects", "1")
     """
 
-    def __init__(self, target_or_hilda, env=None, select_args=(), timeout_s=DEFAULT_TIMEOUT_S):
+    def __init__(self, target_or_hilda, env=None, select_args=(), timeout_s=DEFAULT_TIMEOUT_S, rig_args=()):
+        """rig_args: ["--rig", FILE] for hilda to reset the dongle into DFU
+        mode through the bench rig; from a target, its bench's (none without)."""
+        self.rig_args = list(rig_args)
         if isinstance(target_or_hilda, str):
             self.hilda = target_or_hilda
             self.env = env
@@ -52,10 +56,11 @@ class Flasher:
             self.env = target.client_env() if env is None else env
             default = getattr(target, "flash_select_args", target.select_args)
             self.select_args = list(select_args) or default()
+            self.rig_args = self.rig_args or target.flash_rig_args()
         self.timeout_s = timeout_s
 
     def command(self, image, *args):
-        return [self.hilda, "flash", "--json", *self.select_args, *args, image]
+        return [self.hilda, "flash", "--json", *self.select_args, *self.rig_args, *args, image]
 
     def run(self, image, *args):
         """Runs hilda flash; (exit code, parsed JSON object or {}), whatever the outcome."""

@@ -1,9 +1,9 @@
 """A real dongle on this machine's USB: found through libusb (pyusb), in
 application mode (the hilda firmware) or in its factory bootloader. A Target
-(rig/target.py): reset and power need the bench's FTDI rig (docs/rig.md); the
-UART needs the adapter named by HILDA_RIG_UART."""
+(rig/target.py): reset and power go through the bench rig (`hilda rig`, the
+Bench of rig/bench.py) when the rig description has an entry for this dongle;
+the UART is the serial port the entry names (HILDA_RIG_UART overrides it)."""
 import os
-import time
 
 from .target import Capabilities, Target
 from .vocabulary import APP_VID, APP_PID, BOOTLOADER_VID, BOOTLOADER_PID, read_header  # noqa: F401
@@ -13,9 +13,10 @@ _BOOTLOADER_H = read_header(os.path.join(os.path.dirname(os.path.dirname(os.path
                                          "include", "hilda", "bootloader.h"))[0]
 HILDA_BOOTLOADER_IDS = (_BOOTLOADER_H["HILDA_BOOTLOADER_VID"], _BOOTLOADER_H["HILDA_BOOTLOADER_PID"])
 
-NO_RIG = "no FTDI rig is configured: set HILDA_RIG_FTDI to its serial, or `any` (docs/rig.md)"
-# How long VBUS stays off when reset() power-cycles the dongle out of DFU mode
-POWER_OFF_S = 0.5
+NO_RIG = ("no bench rig: give its description with --rig FILE or HILDA_RIG (an FTDI adapter on the reset line "
+          "and the VBUS switch, docs/rig.md)")
+NO_UART = ("no UART adapter: name it as \"uart\" in the rig description, or set HILDA_RIG_UART "
+           "(docs/rig.md)")
 
 
 def find_dongles():
@@ -46,17 +47,20 @@ def find_dongles():
 class HardwareDongle(Target):
     kind = "hw"
 
-    def __init__(self, serial=None, rig=None, hilda=None, modes=("application",)):
-        """rig: an FtdiRig (rig/ftdi.py) for power and pin reset, or None.
+    def __init__(self, serial=None, bench=None, hilda=None, modes=("application",)):
+        """bench: a Bench (rig/bench.py) for power and pin reset, or None;
+        without a serial, the serial its rig entry names.
         hilda: the host tool, for firmware_identity() and open_batch().
         modes: the modes the dongle may be found in; ("application",
         "bootloader") before flashing, since `hilda flash` also takes a dongle
         already in DFU mode (then call find_application() after the flash)."""
+        if not serial and bench is not None and bench.entry is not None:
+            serial = bench.entry.dongle or None
         self.wanted_serial = serial
         self._attach(serial, modes)
-        self.rig = rig
+        self.bench = bench
         self.hilda = hilda
-        self.uart_path = rig_uart_path()
+        self.uart_path = rig_uart_path(bench)
         self.control = None
 
     def _attach(self, serial, modes):
@@ -90,30 +94,29 @@ class HardwareDongle(Target):
             "suspend": "the bench cannot suspend the dongle's USB port on demand",
             "button": "the bench rig does not wire SW1 (docs/rig.md)",
         }
-        if self.rig is None:
-            missing["reset"] = NO_RIG
-            missing["power"] = NO_RIG
+        if self.bench is None:
+            for name in ("rig", "reset", "power"):
+                missing[name] = NO_RIG
         if not self.uart_path:
-            missing["uart"] = ("no UART adapter: set HILDA_RIG_UART to the adapter wired to the dongle "
-                               "(docs/rig.md)")
+            missing["uart"] = NO_UART
         return Capabilities(missing)
 
     def client_env(self, base=None):
         return dict(base if base is not None else os.environ)
 
     def reset(self):
-        """SW2 pulled low through the rig. The factory bootloader answers a pin
-        reset by staying in DFU mode (reference §6.2), so a power cycle follows:
-        after a power-on reset the bootloader starts the firmware under test."""
+        """SW2 pulled low through the rig (`hilda rig reset`). The bootloader
+        answers a pin reset by staying in DFU mode (docs/firmware.md, "Boot
+        rules"), so a power cycle follows (`hilda rig power cycle`, off for
+        the entry's off_ms): after a power-on reset the bootloader starts the
+        firmware under test."""
         self.capabilities.require("reset")
-        self.rig.reset()
-        self.rig.power(False)
-        time.sleep(POWER_OFF_S)
-        self.rig.power(True)
+        self.bench.reset()
+        self.bench.cycle()
 
     def power(self, on):
         self.capabilities.require("power")
-        self.rig.power(bool(on))
+        self.bench.power(bool(on))
 
     def alive(self):
         """Whether the dongle is still attached in application mode: looked up on
@@ -131,12 +134,14 @@ class HardwareDongle(Target):
         return (f"the dongle {self.serial or f'on bus {self.bus}'} is no longer attached in application mode "
                 f"(found now: {find_dongles() or 'nothing'})")
 
-    def stop(self):
-        if self.rig is not None:
-            self.rig.close()
 
 
-def rig_uart_path():
-    """The bench's USB-serial adapter wired to the dongle's UART pins, from
-    HILDA_RIG_UART (docs/rig.md); empty if none."""
-    return os.environ.get("HILDA_RIG_UART", "")
+def rig_uart_path(bench=None):
+    """The bench's USB-serial adapter wired to the dongle's UART pins:
+    HILDA_RIG_UART if set, else the "uart" of the dongle's rig entry; empty if none."""
+    override = os.environ.get("HILDA_RIG_UART", "")
+    if override:
+        return override
+    if bench is not None and bench.entry is not None:
+        return bench.entry.uart
+    return ""

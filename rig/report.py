@@ -12,7 +12,7 @@ class RunReport:
         os.makedirs(folder, exist_ok=True)
         self.started = time.time()
         self.info = {}          # target, firmware, firmware version ...
-        self.results = []       # (nodeid, outcome, seconds, message)
+        self.results = []       # (nodeid, outcome, seconds, message, dongle)
         self.timings = {}       # name -> a `hilda timing` cell (host_us, histogram, device_us)
         self.sanitizer = []     # (nodeid, report text)
         self.faults = []        # (nodeid, text)
@@ -54,8 +54,17 @@ class RunReport:
                                     if r["flashed"]) and all(r["flashed"] for r in self.flashes),
                 "sessions": self.flashes}
 
-    def add_result(self, nodeid, outcome, seconds, message=""):
-        self.results.append((nodeid, outcome, seconds, message))
+    def add_result(self, nodeid, outcome, seconds, message="", dongle=""):
+        """dongle: which dongle ran the test (the xdist worker and the dut's name), "" if none did."""
+        self.results.append((nodeid, outcome, seconds, message, dongle))
+
+    def dongles(self):
+        """{dongle: [the nodeids it ran]} for summary.json."""
+        ran = {}
+        for nodeid, _, _, _, dongle in self.results:
+            if dongle:
+                ran.setdefault(dongle, []).append(nodeid)
+        return ran
 
     def add_timing(self, name, cell):
         self.timings[name] = cell
@@ -92,7 +101,7 @@ class RunReport:
 
     def write(self):
         counts = {}
-        for _, outcome, _, _ in self.results:
+        for _, outcome, _, _, _ in self.results:
             counts[outcome] = counts.get(outcome, 0) + 1
         hists = self._histograms()
         md = ["# hilda HIL run", ""]
@@ -100,10 +109,11 @@ class RunReport:
             md.append(f"- **{key}**: {value}")
         md.append(f"- **duration**: {time.time() - self.started:.1f} s")
         md.append("- **results**: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-        md += ["", "## Tests", "", "| test | result | seconds | detail |", "|---|---|---|---|"]
-        for nodeid, outcome, seconds, message in self.results:
+        md += ["", "## Tests", "", "| test | result | seconds | dongle | detail |", "|---|---|---|---|---|"]
+        for nodeid, outcome, seconds, message, dongle in self.results:
             detail = message.splitlines()[0][:120] if message else ""
-            md.append(f"| `{nodeid}` | {outcome} | {seconds:.2f} | {detail.replace('|', '/')} |")
+            md.append(f"| `{nodeid}` | {outcome} | {seconds:.2f} | {(dongle or '-').replace('|', '/')} | "
+                      f"{detail.replace('|', '/')} |")
         md += ["", "## Timing", ""]
         if hists:
             md += ["| kind | n | min | p50 | p90 | p99 | max (µs) | device EP0 handling (µs, p50) |",
@@ -129,6 +139,7 @@ class RunReport:
             f.write(self._html(md))
         with open(os.path.join(self.folder, "summary.json"), "w") as f:
             json.dump({"info": self.info, "counts": counts, "flash": self.flash_summary(),
+                       "dongles": self.dongles(),
                        "sanitizer": self.sanitizer, "faults": self.faults}, f, indent=2)
         return os.path.join(self.folder, "report.html")
 

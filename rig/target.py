@@ -9,6 +9,8 @@ conftest.py hands it to the tests as the `dut` fixture (docs/hil.md).
     dut.uart_path               the serial port wired to the dongle's UART ("" if none)
     dut.firmware_identity()     what the running firmware says it is (over USB)
     dut.sanitizer_reports()     the emulator's DMA sanitizer reports ([] on hardware)
+    dut.bench                   the bench rig, `hilda rig` bound to this dongle (rig/bench.py), or None
+    dut.dongle_name()           which dongle this is, for the report
     dut.capabilities            which of the above this target can do, and why not
 
 A target that cannot do something raises CapabilityMissing with the reason,
@@ -24,6 +26,7 @@ from .vocabulary import P, STRUCTS
 CAPABILITIES = {
     "reset": "a pin reset on demand, after which the firmware under test runs again",
     "power": "switching the dongle's VBUS off and on (unplug and plug in)",
+    "rig": "the bench rig: an FTDI adapter on the reset line and the VBUS switch, driven by `hilda rig`",
     "uart": "a serial port wired to the dongle's UART pins",
     "sanitizer": "the DMA sanitizer's reports (only the emulator watches DMA ownership)",
     "suspend": "suspending and resuming the USB bus on demand",
@@ -94,7 +97,9 @@ class Target(abc.ABC):
     kind = None
     hilda = None           # the hilda binary (firmware_identity, open_batch)
     serial = ""            # the dongle's serial number ("" if not known yet)
+    reported_serial = ""   # the serial the running firmware reported (firmware_identity), for the report
     uart_path = ""         # the serial port wired to the dongle's UART ("" if none)
+    bench = None           # rig/bench.py's Bench for this dongle's rig entry, None without a rig
 
     @property
     @abc.abstractmethod
@@ -141,6 +146,19 @@ class Target(abc.ABC):
 
     def stop(self):
         """Ends the session with this target."""
+
+    def dongle_name(self):
+        """Which dongle this is, for the report: its serial and, on a bench, its rig entry."""
+        name = self.serial or self.reported_serial or "?"
+        if self.bench is not None and self.bench.entry is not None:
+            entry = self.bench.entry
+            adapter = f", adapter {entry.adapter_serial}" if entry.adapter_serial else ""
+            name = f"{name} (rig entry {entry.index}{adapter})"
+        return f"{self.kind} {name}"
+
+    def flash_rig_args(self):
+        """What `hilda flash` needs to reset the dongle into DFU mode through the rig (rig/flasher.py)."""
+        return self.bench.flash_args() if self.bench is not None else []
 
     def select_args(self):
         """hilda's selection options for this dongle."""

@@ -1,6 +1,6 @@
 """Robustness: bad requests followed by normal service, host timeouts with
 fault injection, reset during a transfer, re-enumeration after a reboot or a
-power cycle, suspend and resume. Reset, power and suspend go through the dut
+power cycle, suspend and resume, the rig's pins. Reset, power and suspend go through the dut
 (rig/target.py) and skip, saying why, on a target that cannot do them."""
 import threading
 import time
@@ -106,3 +106,11 @@ def test_suspend_and_resume(usb, dut):
     assert after["suspends"] == before["suspends"] + 1, (before, after)
     assert after["resumes"] == before["resumes"] + 1, (before, after)
     assert after["bus_resets"] == before["bus_resets"], "a suspend is not a reset"
+
+
+@pytest.mark.needs("rig")
+def test_the_rig_sees_reset_released_and_power_on(usb, dut):
+    # between tests the bench leaves the dongle running: reset line let go, VBUS on (`hilda rig pins`)
+    pins = dut.bench.pins()
+    assert pins["reset_asserted"] is False and pins["power_on"] is True, pins
+    assert len(device_descriptor(usb)) == USB.DT_DEVICE_SIZE
