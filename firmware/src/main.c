@@ -10,6 +10,7 @@
 #include "uarte.h"
 #include "usb_descriptors.h"
 #include "usb_device.h"
+#include "usb_gadget_zero.h"
 #include "usb_loopback.h"
 #include "usb_vendor.h"
 #include "usbd.h"
@@ -18,9 +19,27 @@
  * reach the host first (there is no status-stage event to wait for, §8 p. 7). */
 #define REBOOT_DELAY_US 10000u
 #define BUTTON_POLL_US 20000u
+/* HILDA_REQ_SET_PERSONALITY: the same wait for the status stage, then as
+ * long detached, so that the host sees an unplug and enumerates anew. */
+#define PERSONALITY_DETACH_US 10000u
+#define PERSONALITY_ATTACH_US 10000u
 
 static bool reboot_to_bootloader;
 static bool button_was_down;
+static uint8_t next_personality, next_pattern;
+
+static const struct usbd_endpoints loopback = {
+    .in_mask = 1u << (USB_DESC_EP_BULK_IN & USB_EP_NUM_MASK),
+    .out_mask = 1u << USB_DESC_EP_BULK_OUT,
+    .event = usb_loopback_event,
+};
+
+/* Gadget Zero's source and sink use the same pair. */
+static const struct usbd_endpoints source_sink = {
+    .in_mask = 1u << (USB_DESC_EP_BULK_IN & USB_EP_NUM_MASK),
+    .out_mask = 1u << USB_DESC_EP_BULK_OUT,
+    .event = usb_gadget_zero_event,
+};
 
 static void reboot_now(void)
 {
@@ -50,12 +69,52 @@ static const struct usb_device_hw device_hw = {
     .set_configured = usbd_set_configured,
 };
 
+static const struct usb_gadget_zero_hw gadget_zero_hw = {
+    .ep_write = usbd_ep_write,
+    .ep_in_busy = usbd_ep_in_busy,
+    .ep_read = usbd_ep_read,
+    .ep_out_waiting = usbd_ep_out_waiting,
+    .device = { .set_halt = usbd_set_halt, .halted = usbd_halted, .set_configured = usbd_set_configured },
+};
+
+static const struct usb_vendor_hw vendor_hw;
+
+static void attach(void)
+{
+    usbd_init(next_personality == HILDA_PERSONALITY_GADGET_ZERO ? &source_sink : &loopback);
+}
+
+/* Pull-up off (usbd_deinit leaves the old function unconfigured), the new
+ * function in place, and the pull-up back on a little later. The echo buffer
+ * and an armed fault are forgotten. */
+static void switch_personality(void)
+{
+    usbd_deinit();
+    usb_vendor_init(&vendor_hw);
+    if (next_personality == HILDA_PERSONALITY_GADGET_ZERO) {
+        usb_gadget_zero_init(&gadget_zero_hw, next_pattern);
+        usb_device_init(&usb_gadget_zero_device_hw, &usb_gadget_zero_function);
+    } else {
+        usb_device_init(&device_hw, &usb_vendor_function);
+    }
+    timer_start(TIMER_SLOT_REBOOT, PERSONALITY_ATTACH_US, attach);
+}
+
+/* Shares the reboot's timer slot: whichever was asked last happens. */
+static void schedule_personality(uint8_t personality, uint8_t pattern)
+{
+    next_personality = personality;
+    next_pattern = pattern;
+    timer_start(TIMER_SLOT_REBOOT, PERSONALITY_DETACH_US, switch_personality);
+}
+
 static const struct usb_vendor_hw vendor_hw = {
     .uart_write = uarte_write,
     .uart_read = uarte_read,
     .uart_set_baud = uarte_set_baud,
     .uart_status = uarte_status,
     .reboot = schedule_reboot,
+    .set_personality = schedule_personality,
 };
 
 /* vector table entries (startup.c) */
@@ -105,11 +164,6 @@ int main(void)
     usb_vendor_init(&vendor_hw);
     usb_device_init(&device_hw, &usb_vendor_function);
     console_init(id);
-    const struct usbd_endpoints loopback = {
-        .in_mask = 1u << (USB_DESC_EP_BULK_IN & USB_EP_NUM_MASK),
-        .out_mask = 1u << USB_DESC_EP_BULK_OUT,
-        .event = usb_loopback_event,
-    };
     usbd_init(&loopback);
     poll_button();
 

@@ -154,6 +154,19 @@ static struct usb_reply vendor_out(const struct usb_setup *s)
     }
 }
 
+/* Both personalities take it (usb_gadget_zero.c passes it on), so a host can
+ * switch back without a reset. */
+static struct usb_reply set_personality(const struct usb_setup *s)
+{
+    bool known = s->wValue == HILDA_PERSONALITY_HILDA || s->wValue == HILDA_PERSONALITY_GADGET_ZERO;
+
+    if (!known || (s->wIndex != HILDA_GZ_PATTERN_ZEROS && s->wIndex != HILDA_GZ_PATTERN_MOD63) ||
+        !hw->set_personality)
+        return stall();
+    hw->set_personality((uint8_t)s->wValue, (uint8_t)s->wIndex);
+    return status();
+}
+
 static struct usb_reply vendor_no_data(const struct usb_setup *s)
 {
     switch (s->bRequest) {
@@ -173,6 +186,8 @@ static struct usb_reply vendor_no_data(const struct usb_setup *s)
     case HILDA_REQ_FAULT_STALL:
         fault.stall = true;
         return status();
+    case HILDA_REQ_SET_PERSONALITY:
+        return set_personality(s);
     case HILDA_REQ_REBOOT:
     case HILDA_REQ_REBOOT_BOOTLOADER:
         hw->reboot(s->bRequest == HILDA_REQ_REBOOT_BOOTLOADER);

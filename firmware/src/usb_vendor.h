@@ -19,6 +19,9 @@ struct usb_vendor_hw {
     bool (*uart_set_baud)(uint32_t baud);
     void (*uart_status)(struct hilda_uart_status *status);
     void (*reboot)(bool into_bootloader);   /* must let the status stage finish first */
+    /* HILDA_REQ_SET_PERSONALITY with checked arguments: must let the status
+     * stage finish first, then detach, switch and re-attach. */
+    void (*set_personality)(uint8_t personality, uint8_t pattern);
 };
 
 /* The hilda test function: configuration 1, interface 0 (vendor class) with

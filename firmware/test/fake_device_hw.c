@@ -75,6 +75,13 @@ static void reboot(bool into_bootloader)
     fake.reboot_into_bootloader = into_bootloader;
 }
 
+static void set_personality(uint8_t personality, uint8_t pattern)
+{
+    fake.personality_calls++;
+    fake.personality = personality;
+    fake.pattern = pattern;
+}
+
 static const struct usb_device_hw hooks = {
     .set_halt = set_halt,
     .halted = halted,
@@ -87,6 +94,7 @@ static const struct usb_vendor_hw vendor_hooks = {
     .uart_set_baud = uart_set_baud,
     .uart_status = uart_status,
     .reboot = reboot,
+    .set_personality = set_personality,
 };
 
 const struct usb_device_hw *fake_device_hw_reset(void)

@@ -31,6 +31,8 @@ struct fake_device_hw {
     /* board */
     unsigned reboots;
     bool reboot_into_bootloader;
+    unsigned personality_calls;   /* HILDA_REQ_SET_PERSONALITY accepted */
+    uint8_t personality, pattern;
 };
 
 extern struct fake_device_hw fake;

@@ -46,7 +46,8 @@
     X(FAULT_STALL,       0x41, NONE, "STALL the next request, whatever it is") \
     X(GET_VARIANT,       0x50, IN,   "wValue = variant id: a stress descriptor, served like GET_DESCRIPTOR (truncated to wLength, ZLP rule applies)") \
     X(REBOOT,            0x60, NONE, "reboot ~10 ms after the status stage") \
-    X(REBOOT_BOOTLOADER, 0x61, NONE, "GPREGRET = HILDA_BOOTLOADER_GPREGRET, then reboot")
+    X(REBOOT_BOOTLOADER, 0x61, NONE, "GPREGRET = HILDA_BOOTLOADER_GPREGRET, then reboot") \
+    X(SET_PERSONALITY,   0x70, NONE, "wValue = HILDA_PERSONALITY_*, wIndex = HILDA_GZ_PATTERN_*: detach, switch, re-attach ~10 ms later")
 
 enum hilda_request {
 #define HILDA_REQ_ENUMERATOR(name, code, stage, summary) HILDA_REQ_##name = code,
@@ -71,6 +72,21 @@ enum hilda_request {
     9600, 14400, 19200, 28800, 38400, 57600, 76800, 115200, 230400, 250000, 460800, 921600, 1000000
 
 #define HILDA_BOOTLOADER_GPREGRET  0xB1
+
+/* HILDA_REQ_SET_PERSONALITY: what the device presents itself as until the
+ * next reset or power cycle (kept in RAM only). */
+#define HILDA_PERSONALITY_HILDA        0
+#define HILDA_PERSONALITY_GADGET_ZERO  1   /* Linux g_zero's source/sink configuration */
+
+/* The Gadget Zero personality: g_zero's identity, so that usbtest.ko binds it
+ * (its gz_info profile), and the data patterns of usbtest's "pattern" module
+ * parameter and f_sourcesink (byte j of each maxpacket-sized packet). */
+#define HILDA_GZ_USB_VID               0x0525
+#define HILDA_GZ_USB_PID               0xA4A0
+#define HILDA_GZ_PATTERN_ZEROS         0   /* every byte 0 */
+#define HILDA_GZ_PATTERN_MOD63         1   /* byte j of each packet is (j % 64) % 63 */
+#define HILDA_GZ_REQ_ECHO_WRITE        0x5B  /* usbtest's control-write test: like HILDA_REQ_ECHO_WRITE */
+#define HILDA_GZ_REQ_ECHO_READ         0x5C  /* and its read back: like HILDA_REQ_ECHO_READ */
 
 struct hilda_version {
     uint16_t protocol;        /* HILDA_PROTOCOL_VERSION */
