@@ -262,6 +262,58 @@ static enum hilda_status send_init(struct update *u, const uint8_t *init, size_t
     return send_object(u, DFU_OBJ_COMMAND, init, 0, len, 0, &executing, e);
 }
 
+/* The bootloader answers the last EXECUTE and then resets; one that resets
+ * first is gone before its answer. Whether the new application runs is then
+ * for the caller to see (hilda flash reads its version). */
+static bool gone_after_last_execute(struct update *u, enum hilda_status st)
+{
+    if (st != HILDA_ERR_NO_DEVICE && st != HILDA_ERR_IO)
+        return false;
+    u->r->reset_seen = true;
+    return true;
+}
+
+/* Where an update resumes, from what OBJECT_SELECT(data) says the bootloader
+ * holds: *from is the first image byte still to send. */
+static enum hilda_status resume_point(struct update *u, const struct selected *sel, const uint8_t *image, size_t len,
+                                      size_t *from, struct hilda_error *e)
+{
+    *from = 0;
+    if (sel->offset == 0 || sel->offset > len)
+        return HILDA_OK;
+    size_t remainder = sel->offset % sel->max;
+    if (sel->crc != crc32_update(0, image, sel->offset)) {
+        /* what is there differs from this image from some point on: keep
+         * the objects before the one it is in */
+        *from = u->r->resumed_from = sel->offset - (remainder ? remainder : sel->max);
+        return HILDA_OK;
+    }
+    u->r->resumed_from = sel->offset;
+    *from = sel->offset;
+    if (!remainder && sel->offset < len)
+        return HILDA_OK;
+    /* A cut-off object is finished; an image that is all there already (the
+     * same image flashed again) gets the EXECUTE that checks its hash and
+     * starts it. */
+    size_t start = sel->offset - (remainder ? remainder : sel->max);
+    size_t end = start + sel->max < len ? start + sel->max : len;
+    uint32_t offset, crc;
+    enum hilda_status st = write_bytes(u->s, image + sel->offset, end - sel->offset, u->chunk, u->scratch, e);
+    if (!st)
+        st = crc_get(u->s, &offset, &crc, e);
+    if (st)
+        return st;
+    if (offset != end || crc != crc32_update(0, image, end)) {
+        *from = start;        /* send the whole object again */
+        return HILDA_OK;
+    }
+    st = simple(u->s, DFU_OP_OBJECT_EXECUTE, e);
+    if (st && !(end == len && gone_after_last_execute(u, st)))
+        return st;
+    *from = end;
+    return HILDA_OK;
+}
+
 static enum hilda_status send_data(struct update *u, const uint8_t *image, size_t len, struct hilda_error *e)
 {
     struct selected sel;
@@ -271,64 +323,17 @@ static enum hilda_status send_data(struct update *u, const uint8_t *image, size_
     if (sel.max == 0)
         return hilda_fail(e, HILDA_ERR_PROTOCOL, "the bootloader reports a maximum data object size of 0");
     u->r->data_max = sel.max;
-    size_t from = 0;
-    if (sel.offset > 0 && sel.offset <= len) {
-        size_t remainder = sel.offset % sel.max;
-        bool intact = sel.crc == crc32_update(0, image, sel.offset);
-        if (intact) {
-            /* A cut-off object is finished; an image that is all there
-             * already (the same image flashed again) gets the EXECUTE that
-             * checks its hash and starts it. */
-            if (remainder || sel.offset == len) {
-                if (!remainder)
-                    remainder = sel.max;
-                /* finish the object that was cut off, then go on */
-                size_t start = sel.offset - remainder;
-                size_t end = start + sel.max < len ? start + sel.max : len;
-                if ((st = write_bytes(u->s, image + sel.offset, end - sel.offset, u->chunk, u->scratch, e)))
-                    return st;
-                uint32_t offset, crc;
-                if ((st = crc_get(u->s, &offset, &crc, e)))
-                    return st;
-                if (offset == end && crc == crc32_update(0, image, end)) {
-                    st = simple(u->s, DFU_OP_OBJECT_EXECUTE, e);
-                    if (st && end == len && (st == HILDA_ERR_NO_DEVICE || st == HILDA_ERR_IO)) {
-                        u->r->reset_seen = true;    /* it checked the image and started it */
-                        st = HILDA_OK;
-                    }
-                    if (st)
-                        return st;
-                    from = end;
-                } else {
-                    from = start;     /* send the whole object again */
-                }
-            } else {
-                from = sel.offset;
-            }
-        } else {
-            /* what is there differs from this image from some point on: keep
-             * the objects before the one it is in */
-            from = sel.offset - (remainder ? remainder : sel.max);
-        }
-        u->r->resumed_from = intact ? sel.offset : from;
-    }
+    size_t from;
+    if ((st = resume_point(u, &sel, image, len, &from, e)))
+        return st;
     unsigned object_no = (unsigned)(from / sel.max);
     while (from < len) {
         size_t to = from + sel.max < len ? from + sel.max : len;
         object_no++;
         bool executing = false;
         st = send_object(u, DFU_OBJ_DATA, image, from, to, object_no, &executing, e);
-        if (st) {
-            /* The bootloader answers the last EXECUTE and then resets; one
-             * that resets first is gone before its answer. Whether the new
-             * application runs is then for the caller to see. */
-            if (to == len && executing && (st == HILDA_ERR_NO_DEVICE || st == HILDA_ERR_IO)) {
-                u->r->reset_seen = true;
-                u->r->objects++;
-                break;
-            }
+        if (st && !(to == len && executing && gone_after_last_execute(u, st)))
             return st;
-        }
         u->r->objects++;
         from = to;
         if (u->o->progress)
