@@ -49,6 +49,21 @@ static void on_sysreset(void *ctx)
     nrf52840_note_reset_reason(d->chip, POWER_RESETREAS_SREQ);
 }
 
+/* The watchdog's reset (the chip has noted RESETREAS.DOG): the whole chip
+ * and the CPU, as the reset pin does, but the dongle's pin is not involved. */
+static void on_watchdog_reset(void *ctx)
+{
+    struct dongle *d = ctx;
+    if (d->machine)
+        machine_reset(d->machine, RESET_SYSTEM);
+}
+
+static void on_sleep_changed(void *ctx, bool sleeping)
+{
+    struct dongle *d = ctx;
+    nrf52840_cpu_sleeping(d->chip, sleeping);
+}
+
 static bool flash_writable(void *ctx)
 {
     const struct dongle *d = ctx;
@@ -71,6 +86,7 @@ struct dongle *dongle_new(const struct dongle_options *opt)
         .ctx = d,
         .system_off = on_system_off,
         .flash_erased = on_flash_erased,
+        .watchdog_reset = on_watchdog_reset,
     };
     d->chip = nrf52840_new(d->soc, &cfg);
     if (!d->chip) {
@@ -78,6 +94,8 @@ struct dongle *dongle_new(const struct dongle_options *opt)
         dongle_free(d);
         return NULL;
     }
+    if (opt)
+        usbd_model_set_ep0_status_policy(nrf52840_usbd(d->chip), opt->ep0_status);
     const struct nrf52840_window *windows;
     unsigned n = nrf52840_bus_windows(&windows);
     struct machine_bus_window bus[MACHINE_MAX_BUS_WINDOWS];
@@ -92,7 +110,8 @@ struct dongle *dongle_new(const struct dongle_options *opt)
         .realtime = opt && opt->realtime,
         .bus_windows = bus,
         .n_bus_windows = n,
-        .hooks = { .ctx = d, .sysreset = on_sysreset, .flash_writable = flash_writable },
+        .hooks = { .ctx = d, .sysreset = on_sysreset, .flash_writable = flash_writable,
+                   .sleep_changed = on_sleep_changed },
     };
     for (unsigned i = 0; opt && i < DONGLE_MAX_IMAGES; i++)
         mo.firmware[i] = opt->firmware[i];

@@ -27,6 +27,7 @@
 #include "machine.h"
 #include "nrf52840.h"
 #include "soc.h"
+#include "usbd.h"
 
 struct dongle;
 
@@ -42,6 +43,7 @@ struct dongle_options {
     bool realtime;                 /* see struct machine_options */
     const char *uart_mode;         /* UARTE0: "pty" (default), "stdio" or "none" */
     uint64_t device_id;            /* FICR DEVICEID of the emulated chip */
+    enum usbd_ep0_status_policy ep0_status; /* how the USBD answers EP0's status stage (usbd.h) */
 };
 
 /* Builds the soc, the chip with every model (VBUS present) and the CPU,

@@ -84,6 +84,22 @@ static uint32_t vector_of(struct machine *m, unsigned exc)
     return handler;
 }
 
+/* The frame is stacked and unstacked here, not by CPU stores, so Unicorn's
+ * memory hooks miss it: the DMA sanitizer is told of the whole frame as one
+ * CPU access, named after the exception (machine.h). */
+static void observe_frame(struct machine *m, uint32_t frame, uint32_t size, bool write, uint32_t pc, unsigned exc)
+{
+    if (!m->ram_fn)
+        return;
+    char nb[16], by[128];
+    uint32_t handler = 0;
+    mcpu_read_word(m, (m->nvic.vtor & 0xFFFFFF80u) + 4 * exc, &handler);
+    snprintf(by, sizeof by, "exception %s of %s (%s) %s its frame, %s", write ? "entry" : "return",
+             exc_name(exc, nb), machine_function_at(m, handler), write ? "stacking" : "unstacking",
+             write ? "interrupting" : "returning to");
+    m->ram_fn(m->ram_ctx, frame, size, write, pc, by);
+}
+
 /* Takes exception exc: stacks the context (unless tail-chaining, where the
  * frame of the exception just returned from is kept) and jumps to the
  * handler. False after a fault. */
@@ -126,6 +142,7 @@ static bool enter_exception(struct machine *m, unsigned exc, const struct frame_
                   exc_name(exc, nb), frame, size, sp);
             return false;
         }
+        observe_frame(m, frame, size, true, w[6], exc);
         uint8_t *f = m->soc->ram + (frame - SOC_RAM_BASE);
         w[7] = (xpsr & ~XPSR_ALIGN) | (align ? XPSR_ALIGN : 0) | XPSR_T;
         for (int i = 0; i < 8; i++)
@@ -234,6 +251,7 @@ static void exception_return(struct machine *m)
     }
     const uint8_t *f = m->soc->ram + (frame - SOC_RAM_BASE);
     uint32_t xpsr = ld32(f + 28), ret_pc = ld32(f + 24);
+    observe_frame(m, frame, size, false, ret_pc, exc);
     unsigned ipsr = xpsr & 0x1FF;
     if ((to_thread && ipsr != 0) || (!to_thread && ipsr != nvic_current(&m->nvic)) || !(xpsr & XPSR_T)) {
         m->nvic.cfsr |= (xpsr & XPSR_T) ? 1u << 18 : 1u << 17;
@@ -320,6 +338,9 @@ void mcpu_hook_intr(uc_engine *uc, uint32_t intno, void *user)
     case 4:                                                       /* EXCP_DATA_ABORT */
         m->nvic.cfsr |= 1u << 24;
         mcpu_fault(m, true, "data abort", "an unaligned or otherwise faulting data access");
+        break;
+    case 18:                                                      /* EXCP_INVSTATE */
+        mcpu_invstate_fault(m, reg_get(m, UC_ARM_REG_PC));
         break;
     case 22:                                                      /* EXCP_UNALIGNED */
         m->nvic.cfsr |= 1u << 24;

@@ -164,6 +164,20 @@ void mcpu_mem_fault(struct machine *m, uc_err e)
     }
 }
 
+/* Execution with EPSR.T clear. A Cortex-M runs Thumb only: a BX/BLX/POP/LDR
+ * to PC with bit 0 clear takes the branch and the next instruction raises
+ * an INVSTATE UsageFault (CFSR bit 17). Unicorn 2.0.1 instead stops the run
+ * with UC_ERR_INSN_INVALID (it tries to decode ARM code at the target), PC
+ * at the target and xPSR.T clear, so the caller tells it apart by T. */
+void mcpu_invstate_fault(struct machine *m, uint32_t pc)
+{
+    m->nvic.cfsr |= 1u << 17;                                       /* INVSTATE */
+    mcpu_fault(m, true, "invalid state",
+               "INVSTATE UsageFault: execution at 0x%08x with the Thumb bit (EPSR.T) clear, after a branch "
+               "to an address with bit 0 clear%s; LR 0x%08x", pc,
+               pc == 0 ? " (a call through a NULL function pointer)" : "", reg_get(m, UC_ARM_REG_LR));
+}
+
 const char *machine_fault_summary(const struct machine *m)
 {
     return m->faulted ? m->fault_summary : "";

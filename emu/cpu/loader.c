@@ -326,8 +326,8 @@ static bool load_hex(struct target *t, const uint8_t *d, size_t len)
 bool loader_load_into(const uint8_t *data, size_t len, const struct loader_target *mem,
                       struct loaded_image *out, char *err, size_t errlen)
 {
-    struct target t = { mem, out, err, errlen };
     memset(out, 0, sizeof *out);
+    struct target t = { mem, out, err, errlen };
     if (err && errlen)
         err[0] = '\0';
     bool ok;

@@ -66,7 +66,7 @@ static void hook_ram(uc_engine *uc, uc_mem_type type, uint64_t address, int size
     uint32_t addr = (uint32_t)address;
     if (addr >= SOC_CODE_RAM_ALIAS && addr < SOC_CODE_RAM_ALIAS + SOC_RAM_SIZE)
         addr = addr - SOC_CODE_RAM_ALIAS + SOC_RAM_BASE;
-    m->ram_fn(m->ram_ctx, addr, (uint32_t)size, type == UC_MEM_WRITE, reg_get(m, UC_ARM_REG_PC));
+    m->ram_fn(m->ram_ctx, addr, (uint32_t)size, type == UC_MEM_WRITE, reg_get(m, UC_ARM_REG_PC), NULL);
 }
 
 static void mmio_trace(struct machine *m, bool write, uint32_t addr, uint32_t value, unsigned size)

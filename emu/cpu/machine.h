@@ -34,6 +34,9 @@ struct machine_hooks {
     /* A store to flash: true if the chip's flash controller allows it now
      * (the store then programs flash), false for a fault. */
     bool (*flash_writable)(void *ctx);
+    /* The CPU fell asleep (WFI, WFE, SLEEPONEXIT: true) or woke up (false).
+     * Not called for resets: every reset leaves the CPU awake. */
+    void (*sleep_changed)(void *ctx, bool sleeping);
 };
 
 #define MACHINE_MAX_IMAGES 8
@@ -154,9 +157,14 @@ const char *machine_function_at(const struct machine *m, uint32_t addr);
 
 /* Memory-access observer for the DMA sanitizer: called for every CPU load and
  * store to data RAM (installed permanently when set, see emulation.md A). The
- * PC passed is the start of the translated block (Unicorn 2.0.1). NULL to
- * remove. */
-typedef void (*machine_ram_access_fn)(void *ctx, uint32_t addr, uint32_t size, bool write, uint32_t pc);
+ * PC passed is the start of the translated block (Unicorn 2.0.1); `by` is
+ * NULL. The core's own accesses, which Unicorn's hooks do not see (the
+ * emulator stacks and unstacks exception frames itself), come as one access
+ * of the whole frame with `by` naming them ("exception entry of IRQ8
+ * (TIMER0_IRQHandler) stacking its frame, interrupting") and pc the
+ * interrupted (or returned-to) PC. NULL to remove. */
+typedef void (*machine_ram_access_fn)(void *ctx, uint32_t addr, uint32_t size, bool write, uint32_t pc,
+                                      const char *by);
 void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void *ctx);
 
 /* Ends the run with a fault report (used by the sanitizer in error mode). */

@@ -185,6 +185,9 @@ void mcpu_mem_fault(struct machine *m, uc_err e);
 /* A line on the log stamped with virtual time (--trace). */
 void mcpu_trace(struct machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* fault.c: execution with the Thumb bit clear (INVSTATE UsageFault) */
+void mcpu_invstate_fault(struct machine *m, uint32_t pc);
+
 /* exceptions.c */
 void mcpu_canonical(struct machine *m, uint32_t *msp, uint32_t *psp);
 void mcpu_commit(struct machine *m, uint32_t xpsr, uint32_t control, uint32_t msp, uint32_t psp);

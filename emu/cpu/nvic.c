@@ -166,7 +166,7 @@ bool nvic_wakeup(const struct nvic *n, const struct nvic_masks *mk)
 
 void nvic_set_pending(struct nvic *n, unsigned exc)
 {
-    if (exc < EXC_NMI || exc >= NVIC_EXCS || exc == EXC_RESET)
+    if (exc < EXC_NMI || exc >= NVIC_EXCS)   /* EXC_RESET (1) is below EXC_NMI: never pended */
         return;
     if (!n->pending[exc]) {
         n->pending[exc] = true;

@@ -220,6 +220,16 @@ static bool hint_before(struct machine *m, uint32_t pc, uint16_t hint16, uint16_
     return pc >= 4 && halfword_at(m, pc - 4) == 0xF3AF && halfword_at(m, pc - 2) == hint32_low;
 }
 
+/* The CPU falls asleep or wakes up: the chip hears of it (its watchdog may
+ * pause in sleep). Resets wake the CPU without this: the chip knows. */
+static void set_sleeping(struct machine *m, enum sleep_kind kind)
+{
+    bool was = m->sleeping != AWAKE;
+    m->sleeping = kind;
+    if (was != (kind != AWAKE) && m->hooks.sleep_changed)
+        m->hooks.sleep_changed(m->hooks.ctx, kind != AWAKE);
+}
+
 static void run_slice(struct machine *m, vtime_t until)
 {
     struct soc *soc = m->soc;
@@ -245,20 +255,24 @@ static void run_slice(struct machine *m, vtime_t until)
     case UC_ERR_OK:
         if (m->sleep_on_exit) {
             m->sleep_on_exit = false;
-            m->sleeping = SLEEP_WFI;
+            set_sleeping(m, SLEEP_WFI);
             m->stats.sleeps++;
         } else if (!m->hook_stopped && hint_before(m, pc, 0xBF30, 0x8003)) {
-            m->sleeping = SLEEP_WFI;
+            set_sleeping(m, SLEEP_WFI);
             m->stats.sleeps++;
         }
         return;
     case UC_ERR_INSN_INVALID:
+        if (!(reg_get(m, UC_ARM_REG_XPSR) & XPSR_T)) {             /* not undefined: ARM state */
+            mcpu_invstate_fault(m, pc);
+            return;
+        }
         if (hint_before(m, pc, 0xBF20, 0x8002)) {                  /* WFE */
             m->stats.sleeps++;
             if (m->event_reg || m->nvic.event)
                 m->event_reg = m->nvic.event = false;
             else
-                m->sleeping = SLEEP_WFE;
+                set_sleeping(m, SLEEP_WFE);
             return;
         }
         if (hint_before(m, pc, 0xBF10, 0x8001))                   /* YIELD: a hint, nothing to do */
@@ -270,9 +284,8 @@ static void run_slice(struct machine *m, vtime_t until)
     case UC_ERR_WRITE_PROT: case UC_ERR_READ_PROT: case UC_ERR_FETCH_PROT:
         mcpu_mem_fault(m, e);
         return;
-    case UC_ERR_EXCEPTION:
-        m->nvic.cfsr |= 1u << 17;
-        mcpu_fault(m, true, "invalid state", "CPU exception (INVSTATE: a branch to an address without the Thumb bit?)");
+    case UC_ERR_EXCEPTION:                                         /* QEMU's EXCP_INVSTATE, if it stops here */
+        mcpu_invstate_fault(m, pc);
         return;
     default:
         mcpu_fault(m, true, "CPU error", "Unicorn: %s", uc_strerror(e));
@@ -320,7 +333,7 @@ enum run_status machine_run(struct machine *m, vtime_t until)
 
         if (!m->powered || m->system_off || m->sleeping) {
             if (m->powered && !m->system_off && woken(m)) {
-                m->sleeping = AWAKE;
+                set_sleeping(m, AWAKE);
             } else {
                 switch (sleep_step(m, until)) {
                 case STEP_IDLE: return RUN_IDLE;

@@ -61,6 +61,7 @@ bool symbols_add(struct symbols *s, uint32_t addr, uint32_t size, const char *na
     s->v[s->n] = (struct symbol){ addr, size, copy, s->n };
     s->n++;
     s->sorted = false;
+    // cppcheck-suppress memleak ; copy is kept in s->v[] (above) and freed with the table
     return true;
 }
 

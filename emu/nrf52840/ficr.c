@@ -9,20 +9,31 @@
  * (0x00, which switches on ancient workarounds) nor unknown). The encryption
  * and identity roots (ER, IR) and the BLE DEVICEADDR are made up from
  * DEVICEID, so they are stable per device. The TEMP calibration words
- * (TEMP.A0..A5, B0..B5, T0..T4 at 0x404..0x444), which nrfx SystemInit
- * copies into TEMP for errata 66, read 0 without a report (the TEMP
- * placeholder, placeholders.c, does not use them). Any other offset is
- * reported once and reads 0; writes are reported and dropped.
+ * (FICR.TEMP A0..A5, B0..B5, T0..T4 at 0x404..0x444, the MDK's
+ * FICR_TEMP_Type layout), which nrfx SystemInit copies into TEMP's
+ * 0x520..0x570 for errata 66 (validation.md A.3), read the TEMP
+ * registers' own reset values from the MDK's nrf52840.svd: a plausible
+ * calibration (A 12 bits, B 14 bits two's complement, T 8 bits). Any other
+ * offset is reported once and reads 0; writes are reported and dropped.
  *
  * Differs from silicon: the identity values are made up (stable per
- * DEVICEID); the TEMP calibration reads 0; trim words are absent.
- * Pending: real TEMP calibration values with a TEMP model. */
+ * DEVICEID); the TEMP calibration is the design default, not one chip's
+ * factory trim (and the TEMP model does not use it, temp.c); other trim
+ * words are absent. Pending: nothing. */
 #include <stdlib.h>
 
 #include "models.h"
 
 #define TEMP_CALIBRATION_FIRST 0x404u   /* TEMP.A0 */
 #define TEMP_CALIBRATION_LAST  0x444u   /* TEMP.T4 */
+
+/* FICR.TEMP A0..A5, B0..B5, T0..T4 in address order (nrf52840.svd: TEMP
+ * A0..T4 reset values) */
+static const uint32_t temp_calibration[17] = {
+    0x326, 0x348, 0x3AA, 0x40E, 0x4BD, 0x5A3,
+    0x3FEF, 0x3FBE, 0x3FBE, 0x0012, 0x0124, 0x027C,
+    0xE2, 0x00, 0x19, 0x3C, 0x50,
+};
 #define CODEPAGESIZE   0x010u
 #define CODESIZE       0x014u
 #define DEVICEID0      0x060u
@@ -83,7 +94,7 @@ static uint32_t ficr_read(struct periph *p, uint32_t offset)
     case ERRATA_REV: return 0x02;
     }
     if (offset >= TEMP_CALIBRATION_FIRST && offset <= TEMP_CALIBRATION_LAST)
-        return 0;
+        return temp_calibration[(offset - TEMP_CALIBRATION_FIRST) / 4u];
     soc_unmodelled(p->soc, p, offset, false);
     return 0;
 }

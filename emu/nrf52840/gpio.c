@@ -59,7 +59,9 @@ struct gpio {
 static uint32_t port_dir(const struct gpio_port *g)
 {
     uint32_t dir = 0;
-    for (unsigned i = 0; i < g->npins; i++)
+    /* i < 32 is implied by npins (32 or 16), but gcc's -Warray-bounds cannot
+     * see it once UBSan instruments the shift (hilda-emu-asan) */
+    for (unsigned i = 0; i < g->npins && i < 32; i++)
         dir |= (g->cnf[i] & CNF_DIR_OUT) << i;
     return dir;
 }

@@ -108,10 +108,26 @@ struct errata_sink;
 struct errata_sink *errata_new(struct soc *soc);
 void errata_free(struct errata_sink *e);
 
-/* ---- placeholders.c: TEMP and WDT register files until their models exist */
-struct placeholders;
-struct placeholders *placeholders_new(struct soc *soc);
-void placeholders_free(struct placeholders *all);
+/* ---- TEMP: the die temperature sensor (temp.c) ---------------------------- */
+#define TEMP_BASE 0x4000C000u
+#define TEMP_IRQ  12u
+struct periph *temp_new(struct soc *soc);
+void temp_free(struct periph *temp);
+/* What the next conversions measure, in 0.25 degree C steps (default 100). */
+void temp_set_die_temperature(struct periph *temp, int32_t quarter_degrees);
+
+/* ---- WDT: the watchdog (wdt.c) --------------------------------------------
+ * timed_out: the watchdog reset is due (the chip notes RESETREAS.DOG and has
+ * the CPU and itself reset); NULL: only logged. */
+#define WDT_BASE 0x40010000u
+#define WDT_IRQ  16u
+struct periph *wdt_new(struct soc *soc, void (*timed_out)(void *ctx), void *ctx);
+void wdt_free(struct periph *wdt);
+/* The CPU entered (true) or left (false) sleep: CONFIG.SLEEP = Pause stops the count. */
+void wdt_cpu_sleeping(struct periph *wdt, bool sleeping);
+/* The reason of the next reset (POWER_RESETREAS_* bits): a soft reset or a
+ * lockup leaves a started watchdog running, the others reset it. */
+void wdt_note_reset_reason(struct periph *wdt, uint32_t resetreas_bits);
 
 /* ---- CRYPTOCELL (CC310): the SHA-256 path of its hash engine (cc310.c) ---- */
 #define CC310_BASE 0x5002A000u      /* Nordic's wrapper (ENABLE); the CC310 at +0x1000 */

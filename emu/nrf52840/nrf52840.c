@@ -13,9 +13,10 @@ struct nrf52840 {
     struct soc *soc;
     struct periph *clock_power, *gpio, *ficr, *uicr, *nvmc;
     struct periph *rtc[3], *timer[5], *uarte[2];
-    struct periph *usbd, *cc310;
+    struct periph *usbd, *cc310, *temp, *wdt;
     struct errata_sink *errata;
-    struct placeholders *placeholders;
+    void (*watchdog_reset)(void *ctx);
+    void *ctx;
 };
 
 static struct uarte_backend backend_for(const char *mode, int fd, bool is_uart0, struct soc *soc)
@@ -33,6 +34,17 @@ static struct uarte_backend backend_for(const char *mode, int fd, bool is_uart0,
     return (struct uarte_backend){ .kind = UARTE_BACKEND_NONE };
 }
 
+/* The watchdog's reset: RESETREAS.DOG, then the board resets CPU and chip. */
+static void watchdog_timed_out(void *ctx)
+{
+    struct nrf52840 *chip = ctx;
+    nrf52840_note_reset_reason(chip, POWER_RESETREAS_DOG);
+    if (chip->watchdog_reset)
+        chip->watchdog_reset(chip->ctx);
+    else
+        soc_log(chip->soc, "emu: watchdog reset with nothing to reset the CPU (no board)\n");
+}
+
 struct nrf52840 *nrf52840_new(struct soc *soc, const struct nrf52840_config *cfg)
 {
     static const struct nrf52840_config defaults = { 0 };
@@ -42,6 +54,8 @@ struct nrf52840 *nrf52840_new(struct soc *soc, const struct nrf52840_config *cfg
     if (!chip)
         return NULL;
     chip->soc = soc;
+    chip->watchdog_reset = cfg->watchdog_reset;
+    chip->ctx = cfg->ctx;
     chip->clock_power = clock_power_new(soc, cfg->vbus);
     if (!chip->clock_power)
         goto fail;
@@ -79,8 +93,9 @@ struct nrf52840 *nrf52840_new(struct soc *soc, const struct nrf52840_config *cfg
         goto fail;
     chip->usbd = usbd_model_new(soc);
     chip->cc310 = cc310_new(soc);
-    chip->placeholders = placeholders_new(soc);
-    if (!chip->usbd || !chip->cc310 || !chip->placeholders)
+    chip->temp = temp_new(soc);
+    chip->wdt = wdt_new(soc, watchdog_timed_out, chip);
+    if (!chip->usbd || !chip->cc310 || !chip->temp || !chip->wdt)
         goto fail;
     usbd_model_set_power(chip->usbd, clock_power_power(chip->clock_power));
     return chip;
@@ -120,7 +135,8 @@ void nrf52840_free(struct nrf52840 *chip)
         rtc_free(chip->rtc[i]);
     usbd_model_free(chip->usbd);
     cc310_free(chip->cc310);
-    placeholders_free(chip->placeholders);
+    temp_free(chip->temp);
+    wdt_free(chip->wdt);
     errata_free(chip->errata);
     uicr_free(chip->uicr);
     nvmc_free(chip->nvmc);
@@ -176,6 +192,17 @@ void nrf52840_uart_stats(const struct nrf52840 *chip, unsigned instance, struct 
 void nrf52840_note_reset_reason(struct nrf52840 *chip, uint32_t resetreas_bits)
 {
     power_note_reset_reason(clock_power_power(chip->clock_power), resetreas_bits);
+    wdt_note_reset_reason(chip->wdt, resetreas_bits);   /* a soft reset leaves it running */
+}
+
+void nrf52840_cpu_sleeping(struct nrf52840 *chip, bool sleeping)
+{
+    wdt_cpu_sleeping(chip->wdt, sleeping);
+}
+
+void nrf52840_set_die_temperature(struct nrf52840 *chip, int32_t quarter_degrees)
+{
+    temp_set_die_temperature(chip->temp, quarter_degrees);
 }
 
 bool nrf52840_system_off(const struct nrf52840 *chip)

@@ -24,6 +24,9 @@ struct nrf52840_config {
     void (*system_off)(void *ctx);
     /* NVMC erased [addr, addr + len) of flash (translated code is stale). */
     void (*flash_erased)(void *ctx, uint32_t addr, uint32_t len);
+    /* The watchdog timed out: the chip has noted RESETREAS.DOG; the caller
+     * resets the CPU and the chip (RESET_SYSTEM) now. NULL: only logged. */
+    void (*watchdog_reset)(void *ctx);
 };
 
 /* The chip's state must be freed before the soc (nrf52840_free), and the
@@ -51,6 +54,7 @@ const char *nrf52840_uart_path(const struct nrf52840 *chip, unsigned instance);
 struct nrf52840_uart_stats {
     uint64_t tx_bytes;          /* bytes the UARTE shifted out */
     uint64_t tx_dropped;        /* of those, not taken by the backend (no reader, buffer full) */
+    uint64_t tx_cts_waits;      /* times a byte waited for CTS (HWFC: the backend's buffer was full) */
     uint64_t rx_bytes;          /* bytes that entered the RX FIFO */
     uint64_t rx_overruns;       /* bytes lost with ERRORSRC.OVERRUN (FIFO full, no buffer) */
     uint64_t rx_lost_disabled;  /* bytes that arrived while the UARTE was not enabled */
@@ -67,6 +71,14 @@ void nrf52840_uart_stats(const struct nrf52840 *chip, unsigned instance, struct 
 #define POWER_RESETREAS_OFF      (1u << 16)
 #define POWER_RESETREAS_VBUS     (1u << 20)
 void nrf52840_note_reset_reason(struct nrf52840 *chip, uint32_t resetreas_bits);
+
+/* The CPU entered (true) or left (false) sleep (WFI/WFE): the watchdog
+ * pauses in sleep if its CONFIG says so. Every reset leaves it awake. */
+void nrf52840_cpu_sleeping(struct nrf52840 *chip, bool sleeping);
+
+/* The die temperature TEMP measures, in 0.25 degree C steps (default 100:
+ * 25 C); kept across resets. */
+void nrf52840_set_die_temperature(struct nrf52840 *chip, int32_t quarter_degrees);
 
 /* True after the firmware wrote POWER.SYSTEMOFF, until the next reset. */
 bool nrf52840_system_off(const struct nrf52840 *chip);

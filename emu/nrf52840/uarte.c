@@ -3,10 +3,29 @@
  * Bytes go out to and come in from a backend (uarte_backend.h: a
  * pseudo-terminal, stdio, a caller's fd, or nothing).
  *
- * What differs from silicon: no parity, framing or break errors; CTS is
- * always active (no CTS/NCTS events); the pins are not driven; the legacy
- * UART (ENABLE = 4) is not modelled. Pending: the legacy UART, CTS from a
- * wired-up peer (the board's FTDI rig).
+ * What differs from silicon: no parity, framing or break errors; the pins
+ * are not driven (RTS and CTS are the backend's readiness, not GPIO levels);
+ * the legacy UART (ENABLE = 4) is not modelled. Pending: the legacy UART,
+ * CTS from a wired-up peer (the board's FTDI rig).
+ *
+ * Hardware flow control (CONFIG.HWFC with PSEL.RTS / PSEL.CTS connected),
+ * the way a bench's adapter with RTS/CTS wired sees it:
+ * - RTS (our receiver's readiness): deasserted while no RX buffer is latched
+ *   (before STARTRX, after an ENDRX with no short, after STOPRX). The sender
+ *   then stops, but up to 4 bytes already on their way still arrive and wait
+ *   in the FIFO (reference §4.2): the line pauses with the FIFO full instead
+ *   of overrunning it. While RTS is off the backend is not read at all, so a
+ *   pty's writer fills the kernel's buffer and blocks: backpressure, nothing
+ *   dropped. Without HWFC the line runs at wire speed and the fifth waiting
+ *   byte is an overrun, as on silicon.
+ * - CTS (the peer's readiness): the backend refusing a byte (a pty whose
+ *   buffer is full: write returns EAGAIN) is CTS going inactive. The byte
+ *   waits before its start bit (TXDRDY only once it went out), NCTS is
+ *   raised, and the model retries every CTS_RETRY of virtual time; when the
+ *   byte is taken, CTS is raised and TX goes on. STOPTX while waiting ends
+ *   the buffer without that byte. CTS/NCTS are raised whenever PSEL.CTS is
+ *   connected; only with HWFC does TX wait (without it the byte is dropped
+ *   and counted, as a wire without flow control loses it).
  *
  * Timing. A byte takes 10 bit times (start, 8 data, stop), 11 with parity,
  * one more with two stop bits, at the nominal rate of the BAUDRATE value
@@ -27,8 +46,9 @@
  * STOPTX otherwise raises TXSTOPPED at once. STARTTX while a buffer is
  * still going out is ignored and reported once.
  *
- * RX (§4.2). Bytes from the backend queue on the "line" (64 KiB; more is
- * dropped and counted) and are clocked in one byte time apart. Each byte
+ * RX (§4.2). Bytes from the backend queue on the "line" (the sender's
+ * transmit buffer: LINE_CAPACITY bytes; the backend is read only while there
+ * is room, so nothing is dropped) and are clocked in one byte time apart. Each byte
  * that enters the FIFO raises RXDRDY; while a buffer is latched the DMA moves
  * FIFO bytes to RAM at once, and when MAXCNT bytes are in RAM, RXD.AMOUNT is
  * set and ENDRX raised. STARTRX latches RXD.PTR/MAXCNT, raises RXSTARTED
@@ -64,13 +84,11 @@
  * - A DMA pointer outside data RAM is reported by easydma_begin; the
  *   transfer then runs its course in time, sending nothing or storing
  *   nothing.
- * - HWFC: with CONFIG.HWFC and PSEL.RTS connected, the line pauses instead of
- *   overrunning while the FIFO is full and no buffer is latched (RTS off).
- *   CTS is always active (no CTS/NCTS events). No parity, framing or break
- *   errors: a pseudo-terminal carries bytes only. The pins are not driven.
+ * - HWFC: see above. No parity, framing or break errors: a pseudo-terminal
+ *   carries bytes only.
  *
- * Output a backend cannot take (a pty nobody reads, its buffer full) is
- * dropped and counted. */
+ * Output a backend cannot take (a pty nobody reads, its buffer full) waits
+ * with HWFC (CTS inactive) and is dropped and counted without it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +101,8 @@
 #define TASKS_STARTTX     0x008u
 #define TASKS_STOPTX      0x00Cu
 #define TASKS_FLUSHRX     0x02Cu
+#define EVENTS_CTS        0x100u
+#define EVENTS_NCTS       0x104u
 #define EVENTS_RXDRDY     0x108u
 #define EVENTS_ENDRX      0x110u
 #define EVENTS_TXDRDY     0x11Cu
@@ -120,7 +140,8 @@
 #define MAXCNT_MASK       0xFFFFu
 
 #define FIFO_DEPTH 4u
-#define LINE_CAPACITY (64u * 1024u)
+#define LINE_CAPACITY 4096u
+#define CTS_RETRY SOC_US(250)      /* how often a TX byte waiting for CTS tries again */
 #define READ_CHUNK 4096u
 
 static const struct {
@@ -159,6 +180,9 @@ enum {
     R_LINE_FULL = 1u << 11,
 };
 
+/* stats.tx_dropped and friends live in nrf52840_uart_stats; what only the
+ * model needs to know about CTS is here. */
+
 struct uarte {
     struct periph p;
     struct nrf_events ev;
@@ -174,6 +198,8 @@ struct uarte {
     uint32_t tx_count;
     uint64_t tx_rem;
     struct sched_event tx_done;
+    bool cts_inactive;       /* the backend refused a byte: it waits for CTS */
+    struct sched_event tx_retry;
 
     struct easydma rxdma;
     bool rx_busy;            /* a buffer is latched */
@@ -184,7 +210,7 @@ struct uarte {
     struct sched_event rx_clock;
     uint8_t *line;           /* bytes on their way in, LINE_CAPACITY ring */
     size_t line_head, line_len;
-    bool input_paused;       /* the line is full: the backend is not read until it drains */
+    bool input_paused;       /* line full or RTS off: the backend is not read (not watched) */
 
     struct uarte_io be;
     struct nrf52840_uart_stats stats;
@@ -239,13 +265,49 @@ static vtime_t byte_time(struct uarte *u, uint64_t *rem)
 
 /* ---- backend -------------------------------------------------------------- */
 
-static void backend_write(struct uarte *u, uint8_t b)
+static bool cts_connected(const struct uarte *u)
 {
-    if (uarte_io_write(&u->be, b))
-        return;
+    return !(u->psel[2] & PSEL_DISCONNECTED);
+}
+
+static bool tx_flow_control(const struct uarte *u)
+{
+    return (u->config & CONFIG_HWFC) && cts_connected(u);
+}
+
+/* False: the byte waits for CTS (with flow control); it is then retried. */
+static bool backend_write(struct uarte *u, uint8_t b)
+{
+    if (uarte_io_write(&u->be, b)) {
+        if (u->cts_inactive) {
+            u->cts_inactive = false;
+            if (cts_connected(u))
+                nrf_events_raise(&u->ev, EVENTS_CTS);
+        }
+        return true;
+    }
+    if (!u->cts_inactive) {
+        u->cts_inactive = true;
+        if (cts_connected(u))
+            nrf_events_raise(&u->ev, EVENTS_NCTS);
+    }
+    if (tx_flow_control(u)) {
+        u->stats.tx_cts_waits++;
+        return false;
+    }
     u->stats.tx_dropped++;
-    report_once(u, R_TX_DROP, "output dropped: nobody reads it and the buffer is full (counted in the "
-                "UART stats)");
+    report_once(u, R_TX_DROP, "output dropped: nobody reads it and the buffer is full, and no flow "
+                "control (CONFIG.HWFC, PSEL.CTS) holds TX back (counted in the UART stats)");
+    return true;
+}
+
+/* RTS as the sender sees it: off while no RX buffer is latched. The sender
+ * then stops, but bytes already on their way land in the FIFO: the line
+ * pauses only once the FIFO is full (see the head comment). */
+static bool rts_active(const struct uarte *u)
+{
+    bool hwfc = (u->config & CONFIG_HWFC) && !(u->psel[0] & PSEL_DISCONNECTED);
+    return !hwfc || u->rx_busy;
 }
 
 static void line_push(struct uarte *u, const uint8_t *data, size_t len)
@@ -264,28 +326,36 @@ static void line_push(struct uarte *u, const uint8_t *data, size_t len)
 
 static void input_ready(struct soc *soc, void *ctx);
 
+/* Reads the backend again once RTS is on and the line has room (see
+ * input_ready). Reading what is already there is input_ready's job: a pty
+ * that became readable while unwatched is readable still, and poll says so. */
+static void input_resume(struct uarte *u)
+{
+    if (u->input_paused && rts_active(u) && u->line_len <= LINE_CAPACITY / 2 &&
+        uarte_io_input_fd(&u->be) >= 0) {
+        u->input_paused = false;
+        soc_watch_fd(u->p.soc, uarte_io_input_fd(&u->be), input_ready, u);
+    }
+}
+
 static uint8_t line_pop(struct uarte *u)
 {
     uint8_t b = u->line[u->line_head];
     u->line_head = (u->line_head + 1) % LINE_CAPACITY;
     u->line_len--;
-    /* Room again: take input from the backend once more (see input_ready). */
-    if (u->input_paused && u->line_len <= LINE_CAPACITY / 2 && uarte_io_input_fd(&u->be) >= 0) {
-        u->input_paused = false;
-        soc_watch_fd(u->p.soc, uarte_io_input_fd(&u->be), input_ready, u);
-    }
+    input_resume(u);
     return b;
 }
 
 static bool line_paused(const struct uarte *u)
 {
-    bool hwfc = (u->config & CONFIG_HWFC) && !(u->psel[0] & PSEL_DISCONNECTED);
-    return hwfc && !u->rx_busy && u->fifo_len == FIFO_DEPTH;
+    return !rts_active(u) && u->fifo_len == FIFO_DEPTH;
 }
 
 /* Clocks the next queued byte in, one byte time from now. */
 static void line_kick(struct uarte *u)
 {
+    input_resume(u);
     if (u->rx_clock.pending)
         return;
     if (u->line_len == 0) {
@@ -297,16 +367,17 @@ static void line_kick(struct uarte *u)
     soc_schedule(u->p.soc, &u->rx_clock, byte_time(u, &u->rx_rem));
 }
 
-/* Reads only what the line has room for. When it is full the backend is no
- * longer read, so its writer blocks (a pty's kernel buffer fills up), as a
- * sender on a real line is paced by the baud rate: nothing is dropped. */
+/* Reads only what the line has room for, and nothing while RTS is off. Then
+ * the backend is no longer read, so its writer blocks (a pty's kernel buffer
+ * fills up), as a sender on a real line is paced by the baud rate and held
+ * off by RTS: nothing is dropped. */
 static void input_ready(struct soc *soc, void *ctx)
 {
     struct uarte *u = ctx;
     uint8_t buf[READ_CHUNK];
     for (size_t total = 0; total < LINE_CAPACITY;) {
         size_t room = LINE_CAPACITY - u->line_len;
-        if (room == 0) {
+        if (room == 0 || !rts_active(u)) {
             u->input_paused = true;
             soc_unwatch_fd(soc, uarte_io_input_fd(&u->be));
             break;
@@ -356,12 +427,30 @@ static void tx_finish(struct uarte *u)
     }
 }
 
+static void tx_byte_sent(struct uarte *u);
+
 static void tx_byte_done(struct soc *soc, void *ctx)
 {
     (void)soc;
     struct uarte *u = ctx;
-    if (u->tx_have_byte)
-        backend_write(u, u->tx_byte);
+    if (u->tx_have_byte && !backend_write(u, u->tx_byte)) {
+        if (u->tx_stopping)
+            tx_finish(u);          /* STOPTX came first: the waiting byte is not sent */
+        else
+            soc_schedule(u->p.soc, &u->tx_retry, CTS_RETRY);
+        return;
+    }
+    tx_byte_sent(u);
+}
+
+/* The byte that waited for CTS: try again (tx_done's job once it goes). */
+static void tx_retry(struct soc *soc, void *ctx)
+{
+    tx_byte_done(soc, ctx);
+}
+
+static void tx_byte_sent(struct uarte *u)
+{
     u->tx_count++;
     u->stats.tx_bytes++;
     nrf_events_raise(&u->ev, EVENTS_TXDRDY);
@@ -391,10 +480,16 @@ static void start_tx(struct uarte *u)
 
 static void stop_tx(struct uarte *u)
 {
-    if (u->tx_busy)
+    if (u->tx_busy && u->tx_retry.pending) {
+        /* the byte waiting for CTS has not started: it is not sent */
+        soc_cancel(u->p.soc, &u->tx_retry);
+        u->tx_stopping = true;
+        tx_finish(u);
+    } else if (u->tx_busy) {
         u->tx_stopping = true;     /* after the byte in flight */
-    else
+    } else {
         nrf_events_raise(&u->ev, EVENTS_TXSTOPPED);
+    }
 }
 
 /* ---- RX ------------------------------------------------------------------- */
@@ -552,6 +647,7 @@ static void task(struct uarte *u, uint32_t offset)
 static void abandon_transfers(struct uarte *u)
 {
     soc_cancel(u->p.soc, &u->tx_done);
+    soc_cancel(u->p.soc, &u->tx_retry);
     easydma_end(u->p.soc, &u->txdma);
     easydma_end(u->p.soc, &u->rxdma);
     u->tx_busy = u->tx_stopping = false;
@@ -701,6 +797,7 @@ struct periph *uarte_new(struct soc *soc, unsigned instance, const struct uarte_
     u->txdma = (struct easydma){ .periph = u->name, .channel = "TXD", .writes_ram = false };
     u->rxdma = (struct easydma){ .periph = u->name, .channel = "RXD", .writes_ram = true };
     u->tx_done = (struct sched_event){ .name = "UARTE TX byte", .fire = tx_byte_done, .ctx = u };
+    u->tx_retry = (struct sched_event){ .name = "UARTE TX waits for CTS", .fire = tx_retry, .ctx = u };
     u->rx_clock = (struct sched_event){ .name = "UARTE RX byte", .fire = rx_clock, .ctx = u };
     soc_add_periph(soc, &u->p);
     nrf_events_init(&u->ev, &u->p, (int)instances[instance].irq);

@@ -2,7 +2,8 @@
  * or nothing. A pty's output accumulates in the kernel's buffer while no
  * client reads it (a client that connects later reads it, unless it flushes
  * its input, as pyserial's reset_input_buffer does); when the buffer is
- * full, output is dropped and the model counts it. */
+ * full, a write fails (EAGAIN) and the model either waits for "CTS"
+ * (HWFC) or drops the byte and counts it. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -4,7 +4,7 @@
  * and the tests drive; the two halves meet only at the bus transactions of
  * usbd_bus.h. The model never answers a request itself: every
  * byte of every data stage comes from or goes to the firmware through
- * EasyDMA. */
+ * EasyDMA, isochronous packets (EP8) included. */
 #ifndef EMU_USBD_H
 #define EMU_USBD_H
 
@@ -18,6 +18,19 @@
 
 struct periph *usbd_model_new(struct soc *soc);
 void usbd_model_free(struct periph *usbd);
+
+/* How the status stage of a no-data or control-write transfer may be
+ * answered (usbd.c head comment): besides EP0STATUS, the USBD answers an IN
+ * token from a packet the firmware loaded into EPIN0, a zero-length one
+ * included. That is inferred from the bus and from firmware that runs on
+ * silicon (validation.md A.5), not measured; these modes flag or refuse
+ * firmware that relies on it. */
+enum usbd_ep0_status_policy {
+    USBD_EP0_STATUS_INFERRED,        /* default: answered from EPIN0, silently */
+    USBD_EP0_STATUS_WARN,            /* the same, logged once: "... relies on inferred silicon behaviour" */
+    USBD_EP0_STATUS_EP0STATUS_ONLY,  /* only EP0STATUS answers it; NAK otherwise (logged once) */
+};
+void usbd_model_set_ep0_status_policy(struct periph *usbd, enum usbd_ep0_status_policy policy);
 
 /* The POWER model's regulator follows USBD.ENABLE (reference §3.6 step 6). */
 struct power;

@@ -9,9 +9,11 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -24,6 +26,9 @@
 #define DEFAULT_FIRMWARE "hilda-dongle.elf"
 #define CLIENT_PRELOAD "libhilda-emu-preload.so"
 #define DEFAULT_ATTACH_MS 10000
+#define DEFAULT_WALL_LIMIT_S 600
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 static const char usage[] =
     "usage: hilda-emu --firmware FILE [--firmware FILE...] [options]\n"
@@ -58,6 +63,16 @@ static const char usage[] =
     "  --trace LIST           comma-separated: irq, mmio (one line per event, virtual time)\n"
     "  --log FILE             diagnostics and trace to FILE instead of stderr\n"
     "  --until MS             stop after MS milliseconds of virtual time (not with run/serve)\n"
+    "  --wall-limit SECONDS   stop after SECONDS of wall-clock time with a report of where the\n"
+    "                         firmware is (exit status 5), so that a firmware spinning with\n"
+    "                         interrupts off cannot hang the run (not with run/serve: they end with\n"
+    "                         COMMAND or on quit). Default " XSTR(DEFAULT_WALL_LIMIT_S) "; 0: no limit\n"
+    "  --ep0-status inferred|warn|strict\n"
+    "                         how the USBD answers the status stage of a control read: inferred\n"
+    "                         (default) from a zero-length packet the firmware loaded into EPIN0\n"
+    "                         or after EP0STATUS, as firmware that runs on silicon relies on (an\n"
+    "                         inference, docs/emulator.md); warn: the same, logged once when a\n"
+    "                         firmware relies on the EPIN0 packet; strict: only after EP0STATUS\n"
     "  --fast                 do not pace virtual time by the wall clock while the CPU sleeps\n"
     "                         (default: paced, so sleeping firmware costs no host CPU and USB\n"
     "                         timeouts mean what they say)\n"
@@ -79,19 +94,51 @@ static const char usage[] =
     "\n"
     "Exit status: 0 done (quit, time limit, signal), 1 firmware fault or sanitizer report,\n"
     "2 usage error, 3 setup error (image, socket, pty, umockdev testbed), 4 (serve) the dongle\n"
-    "did not enumerate. run returns COMMAND's status (128+N if a signal N ended it), or 124 if\n"
+    "did not enumerate, 5 the wall-clock limit (--wall-limit) ended the run. run returns COMMAND's status (128+N if a signal N ended it), or 124 if\n"
     "the firmware faulted while COMMAND ran (COMMAND is terminated), 125 if hilda-emu could not\n"
     "give COMMAND a dongle (bad command line, setup, no enumeration), 126 if COMMAND could not\n"
     "be executed, 127 if it was not found.\n";
 
 static struct machine *running;
 volatile sig_atomic_t hilda_emu_stop_signal;
+static volatile sig_atomic_t wall_limit_reached;
 
 static void on_signal(int sig)
 {
     hilda_emu_stop_signal = sig;
     if (running)
         machine_request_stop(running);
+}
+
+/* SIGALRM from the wall-clock timer: the run loop stops at its next slice
+ * (at most 1 ms of virtual time), whatever the firmware does. */
+static void on_wall_limit(int sig)
+{
+    (void)sig;
+    wall_limit_reached = 1;
+    if (running)
+        machine_request_stop(running);
+}
+
+/* A one-shot CLOCK_MONOTONIC timer that raises SIGALRM after `seconds`
+ * (0: none). Returns -1 with errno if it cannot be made. */
+static int start_wall_limit(double seconds, timer_t *timer, bool *started)
+{
+    *started = false;
+    if (seconds <= 0)
+        return 0;
+    struct sigaction sa = { .sa_handler = on_wall_limit };
+    sigaction(SIGALRM, &sa, NULL);
+    struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+    if (timer_create(CLOCK_MONOTONIC, &sev, timer) != 0)
+        return -1;
+    *started = true;
+    struct itimerspec its = { 0 };
+    its.it_value.tv_sec = (time_t)seconds;
+    its.it_value.tv_nsec = (long)((seconds - (double)its.it_value.tv_sec) * 1e9);
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1;
+    return timer_settime(*timer, 0, &its, NULL);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -159,10 +206,20 @@ static int parse_u64(const char *text, int base, uint64_t *v)
     return errno || *end || end == text || text[0] == '-' ? -1 : 0;
 }
 
+/* Non-negative seconds, fractions allowed, at most a year. */
+static int parse_seconds(const char *text, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(text, &end);
+    return errno || *end || end == text || !(*v >= 0 && *v <= 366.0 * 86400) ? -1 : 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
     enum { OPT_FIRMWARE = 256, OPT_UART, OPT_SANITIZE, OPT_CONTROL, OPT_TRACE, OPT_LOG, OPT_UNTIL,
-           OPT_FAST, OPT_DEVICE_ID, OPT_PCAP, OPT_ENV_FILE, OPT_ATTACH_TIMEOUT, OPT_PIN, OPT_HELP };
+           OPT_FAST, OPT_DEVICE_ID, OPT_PCAP, OPT_ENV_FILE, OPT_ATTACH_TIMEOUT, OPT_PIN, OPT_WALL_LIMIT,
+           OPT_EP0_STATUS, OPT_HELP };
     static const struct option longopts[] = {
         { "firmware", required_argument, 0, OPT_FIRMWARE },
         { "uart", required_argument, 0, OPT_UART },
@@ -177,6 +234,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "env-file", required_argument, 0, OPT_ENV_FILE },
         { "attach-timeout", required_argument, 0, OPT_ATTACH_TIMEOUT },
         { "pin", required_argument, 0, OPT_PIN },
+        { "wall-limit", required_argument, 0, OPT_WALL_LIMIT },
+        { "ep0-status", required_argument, 0, OPT_EP0_STATUS },
         { "help", no_argument, 0, OPT_HELP },
         { 0, 0, 0, 0 },
     };
@@ -186,6 +245,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         .device_id = 0x1209CAFE00D0BEEFull,
         .attach_ms = DEFAULT_ATTACH_MS,
         .pin_cpu = -2,
+        .wall_limit_s = -1,
     };
     if (argc > 1 && strcmp(argv[1], "run") == 0)
         o->mode = MODE_RUN;
@@ -225,6 +285,16 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return usage_error("--until takes a positive number of milliseconds, not \"%s\"", optarg);
             break;
         case OPT_FAST: o->board.realtime = false; break;
+        case OPT_EP0_STATUS:
+            if (strcmp(optarg, "inferred") == 0)
+                o->board.ep0_status = USBD_EP0_STATUS_INFERRED;
+            else if (strcmp(optarg, "warn") == 0)
+                o->board.ep0_status = USBD_EP0_STATUS_WARN;
+            else if (strcmp(optarg, "strict") == 0)
+                o->board.ep0_status = USBD_EP0_STATUS_EP0STATUS_ONLY;
+            else
+                return usage_error("--ep0-status takes inferred, warn or strict, not \"%s\"", optarg);
+            break;
         case OPT_DEVICE_ID:
             if (parse_u64(optarg, 16, &o->device_id))
                 return usage_error("--device-id takes up to 16 hex digits, not \"%s\"", optarg);
@@ -245,6 +315,10 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return usage_error("--pin takes a CPU number or off, not \"%s\"", optarg);
             break;
         }
+        case OPT_WALL_LIMIT:
+            if (parse_seconds(optarg, &o->wall_limit_s))
+                return usage_error("--wall-limit takes a number of seconds (0: no limit), not \"%s\"", optarg);
+            break;
         case OPT_HELP:
             fputs(usage, stdout);
             exit(EXIT_OK);
@@ -264,10 +338,14 @@ static int parse_args(int argc, char **argv, struct options *o)
             return usage_error("%s", "--pcap, --env-file and --pin need run or serve");
         if (!o->board.firmware[0])
             return usage_error("%s", "--firmware FILE is required");
+        if (o->wall_limit_s < 0)
+            o->wall_limit_s = DEFAULT_WALL_LIMIT_S;
         return 0;
     }
     if (o->until_ms)
         return usage_error("%s", "--until is not for run or serve");
+    if (o->wall_limit_s >= 0)
+        return usage_error("%s", "--wall-limit is not for run or serve (they end with COMMAND or on quit)");
     if (o->env_file && o->mode != MODE_SERVE)
         return usage_error("%s", "--env-file is for serve");
     if (o->mode == MODE_SERVE && strcmp(o->board.uart_mode, "stdio") == 0)
@@ -331,8 +409,21 @@ int main(int argc, char **argv)
             fprintf(log, "hilda-emu: control channel on %s\n", o.control);
         }
         vtime_t until = o.until_ms ? SOC_MS(o.until_ms) : UINT64_MAX;
+        timer_t wall_timer;
+        bool wall_timer_on;
+        if (start_wall_limit(o.wall_limit_s, &wall_timer, &wall_timer_on) != 0)
+            fprintf(log, "hilda-emu: cannot start the wall-clock limit: %s (going on without it)\n", strerror(errno));
         for (;;) {
             enum run_status st = machine_run(m, until);
+            if (st == RUN_STOPPED && wall_limit_reached) {
+                /* where it was: a firmware spinning with interrupts off stays put */
+                uint32_t pc = machine_pc(m);
+                fprintf(log, "hilda-emu: wall-clock limit of %g s reached (--wall-limit): the firmware is at "
+                        "PC 0x%08" PRIx32 " in %s after %.3f ms of virtual time\n", o.wall_limit_s, pc,
+                        machine_function_at(m, pc), (double)soc_now(machine_soc(m)) / (double)SOC_MS(1));
+                exit_code = EXIT_WALL_LIMIT;
+                break;
+            }
             if (st == RUN_FAULT) {
                 fprintf(log, "hilda-emu: run ended by a fault: %s\n", machine_fault_summary(m));
                 exit_code = EXIT_FAULT;
@@ -349,6 +440,8 @@ int main(int argc, char **argv)
             /* RUN_STOPPED: a signal or a quit request */
             break;
         }
+        if (wall_timer_on)
+            timer_delete(wall_timer);
         control_free(ctl);
     }
     running = NULL;

@@ -17,6 +17,7 @@ enum exit_code {
     EXIT_USAGE = 2,      /* bad command line */
     EXIT_SETUP = 3,      /* the image could not be loaded, or a socket/pty/testbed could not be made */
     EXIT_NO_DEVICE = 4,  /* serve: the dongle did not enumerate */
+    EXIT_WALL_LIMIT = 5, /* the wall-clock limit (--wall-limit) ended a plain run */
     /* run: the command's own status, or one of these (the conventions of env(1) and timeout(1)) */
     EXIT_RUN_FAULT = 124,     /* the firmware faulted (or the sanitizer reported) while the command ran */
     EXIT_RUN_FAILED = 125,    /* hilda-emu could not give the command a dongle */
@@ -35,6 +36,7 @@ struct options {
     const char *control;
     const char *log;
     uint64_t until_ms;
+    double wall_limit_s;       /* plain run: 0 none; -1 while parsing: not given */
     uint64_t device_id;
     const char *pcap;
     const char *env_file;

@@ -62,8 +62,10 @@ void unexpected_handler(void)
 
 void reset_handler(void)
 {
+    // cppcheck-suppress comparePointers ; the linker's bounds of one section
     for (uint32_t *s = __data_load, *d = __data_start; d < __data_end;)
         *d++ = *s++;
+    // cppcheck-suppress comparePointers ; the linker's bounds of one section
     for (uint32_t *p = __bss_start; p < __bss_end;)
         *p++ = 0;
     REG(SCB_CPACR) |= 0xFu << 20;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -17,6 +18,8 @@
 #define STARTTX 0x008u
 #define STOPTX 0x00Cu
 #define FLUSHRX 0x02Cu
+#define EV_CTS 0x100u
+#define EV_NCTS 0x104u
 #define EV_RXDRDY 0x108u
 #define EV_ENDRX 0x110u
 #define EV_TXDRDY 0x11Cu
@@ -32,6 +35,7 @@
 #define ENABLE 0x500u
 #define PSEL_RTS 0x508u
 #define PSEL_TXD 0x50Cu
+#define PSEL_CTS 0x510u
 #define PSEL_RXD 0x514u
 #define BAUDRATE 0x524u
 #define RXD_PTR 0x534u
@@ -472,9 +476,195 @@ static void hwfc_pauses_the_line_instead_of_overrunning(void **state)
     wr(h, U0 + RXD_PTR, RAM_A);
     wr(h, U0 + RXD_MAXCNT, 6);
     wr(h, U0 + STARTRX, 1);
-    run_for(h, 2 * BYTE_1M);
+    soc_poll_fds(h->soc, 0);                    /* RTS on: the backend is read again */
+    run_for(h, 6 * BYTE_1M);
     assert_int_equal(ev(h, EV_ENDRX), 1);
     assert_memory_equal(ram(h, RAM_A), "ABCDEF", 6);
+}
+
+/* Bytes the model has not read yet: still in the peer's socket. */
+static int unread(struct fixture *f)
+{
+    int n = -1;
+    assert_int_equal(ioctl(f->model_fd, FIONREAD, &n), 0);
+    return n;
+}
+
+/* RTS off (no buffer latched): the backend is not read at all, so the
+ * sender's bytes wait in its own buffer (a pty's kernel buffer), not in the
+ * model; STARTRX turns RTS on and they all arrive, none overrun. */
+static void hwfc_rts_off_leaves_input_in_the_backend(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = f->h;
+    enum { N = 6000 };
+    static uint8_t data[N];
+    for (unsigned i = 0; i < N; i++)
+        data[i] = (uint8_t)(i * 13u + 1u);
+    enable(h, BAUD_1M);
+    wr(h, U0 + PSEL_RTS, 17);
+    wr(h, U0 + CONFIG, 1);                      /* HWFC */
+    peer_send(f, data, N);
+    run_for(h, 100 * BYTE_1M);
+    soc_poll_fds(h->soc, 0);
+    assert_int_equal(unread(f), N);              /* not taken off the peer */
+    assert_int_equal(ev(h, EV_ERROR), 0);
+    wr(h, U0 + RXD_PTR, RAM_A);
+    wr(h, U0 + RXD_MAXCNT, N);
+    wr(h, U0 + STARTRX, 1);
+    for (int i = 0; i < 100 && !ev(h, EV_ENDRX); i++) {
+        soc_poll_fds(h->soc, 0);
+        run_for(h, 100 * BYTE_1M);
+    }
+    assert_int_equal(ev(h, EV_ENDRX), 1);
+    assert_int_equal(rd(h, U0 + RXD_AMOUNT), N);
+    assert_memory_equal(soc_ram(h->soc, RAM_A, N), data, N);
+    assert_int_equal(ev(h, EV_ERROR), 0);
+    struct nrf52840_uart_stats st;
+    uarte_stats(f->u, &st);
+    assert_int_equal(st.rx_overruns, 0);
+    assert_int_equal(st.rx_bytes, N);
+}
+
+/* Without HWFC the same sender is not held off: the model reads it, and a
+ * receiver with no buffer overruns (the loss the firmware counts). */
+static void no_hwfc_input_overruns(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = f->h;
+    static uint8_t data[600];
+    enable(h, BAUD_1M);
+    peer_send(f, data, sizeof data);
+    run_for(h, 700 * BYTE_1M);
+    assert_int_equal(unread(f), 0);
+    struct nrf52840_uart_stats st;
+    uarte_stats(f->u, &st);
+    assert_int_equal(st.rx_overruns, sizeof data - 4);
+}
+
+/* Fills the peer's receive buffer from the model's side: the backend's next
+ * write returns EAGAIN, as a pty's does when nobody reads it. */
+static size_t fill_peer(struct fixture *f)
+{
+    static uint8_t junk[4096];
+    size_t total = 0;
+    for (;;) {
+        ssize_t n = write(f->model_fd, junk, sizeof junk);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+    assert_int_equal(errno, EAGAIN);
+    return total;
+}
+
+static void drain_peer(struct fixture *f, size_t n)
+{
+    static uint8_t sink[4096];
+    while (n > 0) {
+        ssize_t r = read(f->peer, sink, n < sizeof sink ? n : sizeof sink);
+        assert_true(r > 0);
+        n -= (size_t)r;
+    }
+}
+
+/* CTS: a backend that cannot take a byte holds TX (NCTS) instead of
+ * dropping; once it can, CTS and the rest go out, in order. */
+static void hwfc_tx_waits_for_cts(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = f->h;
+    enable(h, BAUD_1M);
+    wr(h, U0 + PSEL_RTS, 17);
+    wr(h, U0 + PSEL_CTS, 22);
+    wr(h, U0 + CONFIG, 1);                      /* HWFC */
+    wr(h, U0 + INTENSET, 3u);                   /* CTS, NCTS */
+    size_t filler = fill_peer(f);
+    put_ram(h, RAM_TX, "xyz", 3);
+    wr(h, U0 + TXD_PTR, RAM_TX);
+    wr(h, U0 + TXD_MAXCNT, 3);
+    wr(h, U0 + STARTTX, 1);
+    run_for(h, SOC_MS(5));
+    assert_int_equal(ev(h, EV_NCTS), 1);
+    assert_true(irq(h, 2));
+    assert_int_equal(ev(h, EV_CTS), 0);
+    assert_int_equal(ev(h, EV_TXDRDY), 0);      /* the first byte waits before its start bit */
+    assert_int_equal(ev(h, EV_ENDTX), 0);
+    struct nrf52840_uart_stats st;
+    uarte_stats(f->u, &st);
+    assert_int_equal(st.tx_dropped, 0);
+    assert_true(st.tx_cts_waits >= 1);
+    assert_int_equal(st.tx_bytes, 0);
+
+    drain_peer(f, filler);
+    run_for(h, SOC_MS(1) + 3 * BYTE_1M);
+    assert_int_equal(ev(h, EV_CTS), 1);
+    assert_int_equal(ev(h, EV_ENDTX), 1);
+    assert_int_equal(rd(h, U0 + TXD_AMOUNT), 3);
+    uint8_t got[8];
+    assert_int_equal(peer_recv(f, got, sizeof got), 3);
+    assert_memory_equal(got, "xyz", 3);
+}
+
+/* STOPTX while a byte waits for CTS: it is not sent, ENDTX counts only
+ * what went out, TXSTOPPED follows. Without HWFC the bytes are dropped. */
+static void stoptx_while_waiting_for_cts_and_no_hwfc_drops(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = f->h;
+    enable(h, BAUD_1M);
+    wr(h, U0 + PSEL_CTS, 22);
+    wr(h, U0 + CONFIG, 1);
+    size_t filler = fill_peer(f);
+    put_ram(h, RAM_TX, "ab", 2);
+    wr(h, U0 + TXD_PTR, RAM_TX);
+    wr(h, U0 + TXD_MAXCNT, 2);
+    wr(h, U0 + STARTTX, 1);
+    run_for(h, SOC_MS(1));
+    wr(h, U0 + STOPTX, 1);
+    assert_int_equal(ev(h, EV_ENDTX), 1);
+    assert_int_equal(ev(h, EV_TXSTOPPED), 1);
+    assert_int_equal(rd(h, U0 + TXD_AMOUNT), 0);
+
+    clear(h, EV_ENDTX);
+    wr(h, U0 + CONFIG, 0);                      /* no flow control: the line does not wait */
+    wr(h, U0 + STARTTX, 1);
+    run_for(h, 2 * BYTE_1M);
+    assert_int_equal(ev(h, EV_ENDTX), 1);
+    assert_int_equal(rd(h, U0 + TXD_AMOUNT), 2);
+    struct nrf52840_uart_stats st;
+    uarte_stats(f->u, &st);
+    assert_int_equal(st.tx_dropped, 2);
+    drain_peer(f, filler);
+}
+
+/* RTS goes off (ENDRX, no short) while bytes are on their way: up to 4
+ * more arrive and wait in the FIFO; the fifth is held back, not overrun. */
+static void hwfc_rts_off_mid_stream_keeps_four_in_the_fifo(void **state)
+{
+    struct fixture *f = *state;
+    struct harness *h = f->h;
+    enable(h, BAUD_1M);
+    wr(h, U0 + PSEL_RTS, 17);
+    wr(h, U0 + CONFIG, 1);
+    wr(h, U0 + RXD_PTR, RAM_A);
+    wr(h, U0 + RXD_MAXCNT, 2);
+    wr(h, U0 + STARTRX, 1);
+    peer_send(f, "0123456789", 10);
+    run_for(h, 20 * BYTE_1M);
+    assert_int_equal(ev(h, EV_ENDRX), 1);
+    assert_int_equal(ev(h, EV_ERROR), 0);
+    assert_memory_equal(ram(h, RAM_A), "01", 2);
+    wr(h, U0 + RXD_PTR, RAM_B);
+    wr(h, U0 + RXD_MAXCNT, 8);
+    wr(h, U0 + STARTRX, 1);
+    soc_poll_fds(h->soc, 0);
+    run_for(h, 10 * BYTE_1M);
+    assert_int_equal(rd(h, U0 + RXD_AMOUNT), 8);
+    assert_memory_equal(ram(h, RAM_B), "23456789", 8);
+    struct nrf52840_uart_stats st;
+    uarte_stats(f->u, &st);
+    assert_int_equal(st.rx_overruns, 0);
 }
 
 static void disabled_uarte_ignores_tasks_and_loses_bytes(void **state)
@@ -606,6 +796,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(flushrx_takes_the_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(overrun_when_no_buffer_is_armed, setup, teardown),
         cmocka_unit_test_setup_teardown(hwfc_pauses_the_line_instead_of_overrunning, setup, teardown),
+        cmocka_unit_test_setup_teardown(hwfc_rts_off_leaves_input_in_the_backend, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_hwfc_input_overruns, setup, teardown),
+        cmocka_unit_test_setup_teardown(hwfc_rts_off_mid_stream_keeps_four_in_the_fifo, setup, teardown),
+        cmocka_unit_test_setup_teardown(hwfc_tx_waits_for_cts, setup, teardown),
+        cmocka_unit_test_setup_teardown(stoptx_while_waiting_for_cts_and_no_hwfc_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(disabled_uarte_ignores_tasks_and_loses_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(odd_baudrate_is_reported_and_used, setup, teardown),
         cmocka_unit_test_setup_teardown(parity_and_two_stop_bits_lengthen_bytes, setup, teardown),

@@ -170,6 +170,29 @@ static void test_reset(void **state)
     finish(r);
 }
 
+/* The WDT model through the board: paused in WFI, a timeout resets the
+ * machine with RESETREAS.DOG, a soft reset keeps it running. */
+static void test_watchdog(void **state)
+{
+    (void)state;
+    struct run *r = run_passing("wdt", false);
+    struct machine_stats st;
+    machine_stats(r->m, &st);
+    assert_int_equal(result(r)->boots, 4);
+    assert_int_equal(st.resets, 3);
+    const volatile uint32_t *log = result(r)->log;                 /* RESETREAS, RUNSTATUS per boot */
+    assert_int_equal(log[0], 0);
+    assert_int_equal(log[2], 1u << 1);                             /* DOG */
+    assert_int_equal(log[4], 1u << 2);                             /* SREQ */
+    assert_int_equal(log[5], 1);                                   /* still running after it */
+    assert_int_equal(log[6], 1u << 1);
+    /* boot 1: 40 ms asleep and paused, then the rest of 10 ms awake; boot 3:
+     * 20 ms from boot 2's START; boot 4 sleeps with nothing to wake it */
+    vtime_t end = soc_now(machine_soc(r->m));
+    assert_true(end >= SOC_MS(69) && end <= SOC_MS(71));
+    finish(r);
+}
+
 static void expect_fault(const char *name, const char *kind, const char *detail)
 {
     struct run *r = start(name, false);
@@ -191,6 +214,24 @@ static void test_fault_undef(void **state)
 {
     (void)state;
     expect_fault("fault_undef", "invalid instruction", "0xde42");
+}
+
+/* BLX to 0 (a NULL callback): the Cortex-M4's INVSTATE UsageFault (CFSR bit
+ * 17 only), not an undefined instruction (UNDEFINSTR, bit 16). */
+static void test_fault_nullcall(void **state)
+{
+    (void)state;
+    expect_fault("fault_nullcall", "invalid state", "CFSR 0x00020000");
+    struct run *r = start("fault_nullcall", false);
+    assert_int_equal(machine_run(r->m, SOC_MS(10)), RUN_FAULT);
+    assert_int_equal(result(r)->scratch[0], 0x11u);                /* the call was made, nothing after it ran */
+    char *text = log_text(r);
+    assert_non_null(strstr(text, "Thumb bit (EPSR.T) clear"));
+    assert_non_null(strstr(text, "NULL function pointer"));
+    assert_non_null(strstr(text, "pc 0x00000000"));
+    assert_null(strstr(text, "undefined instruction"));
+    free(text);
+    finish(r);
 }
 
 static void test_fault_read(void **state)
@@ -438,7 +479,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_wfi),
         cmocka_unit_test(test_sleeponexit),
         cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_watchdog),
         cmocka_unit_test(test_fault_undef),
+        cmocka_unit_test(test_fault_nullcall),
         cmocka_unit_test(test_fault_read),
         cmocka_unit_test(test_fault_write),
         cmocka_unit_test(test_fault_lockup),
