@@ -220,7 +220,7 @@ static void reset_done(void *ctx, bool ok, bool gone, const struct enum_result *
         if (!gone)
             changed = why;
     } else if (!d) {
-        gone = true;
+        /* no device any more: nothing to compare; the reset fails below */
     } else if (memcmp(r->device, d->device, USB_DT_DEVICE_SIZE) != 0) {
         changed = "the device descriptor changed";
     } else if (r->configs_len != d->configs_len || memcmp(r->configs, d->configs, d->configs_len) != 0) {

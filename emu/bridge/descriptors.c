@@ -263,21 +263,33 @@ static struct walk walk_start(const uint8_t *c, size_t len)
     return (struct walk){ c, len, len >= USB_DT_CONFIG_SIZE ? c[0] : len, -1, -1 };
 }
 
-bool usbdesc_find_endpoint(const uint8_t *c, size_t len, const uint8_t *alts, uint8_t address,
-                           struct usb_ep_info *out)
+/* alts NULL: any alternate setting. */
+static bool find_endpoint(const uint8_t *c, size_t len, const uint8_t *alts, bool any_alt, uint8_t address,
+                          struct usb_ep_info *out)
 {
     struct walk w = walk_start(c, len);
     for (const uint8_t *d; (d = walk_next(&w));) {
         if (d[1] != USB_DT_ENDPOINT || d[2] != address)
             continue;
         int want_alt = alts ? alts[w.ifnum] : 0;
-        if (w.alt != want_alt)
+        if (!any_alt && w.alt != want_alt)
             continue;
         *out = (struct usb_ep_info){ .address = d[2], .attributes = d[3], .interface = (uint8_t)w.ifnum,
                                      .alt = (uint8_t)w.alt, .max_packet = usb_get_le16(d + 4) };
         return true;
     }
     return false;
+}
+
+bool usbdesc_find_endpoint(const uint8_t *c, size_t len, const uint8_t *alts, uint8_t address,
+                           struct usb_ep_info *out)
+{
+    return find_endpoint(c, len, alts, false, address, out);
+}
+
+bool usbdesc_find_endpoint_any_alt(const uint8_t *c, size_t len, uint8_t address, struct usb_ep_info *out)
+{
+    return find_endpoint(c, len, NULL, true, address, out);
 }
 
 unsigned usbdesc_alt_count(const uint8_t *c, size_t len, uint8_t ifnum)
@@ -291,14 +303,19 @@ unsigned usbdesc_alt_count(const uint8_t *c, size_t len, uint8_t ifnum)
     return n;
 }
 
-bool usbdesc_has_alt(const uint8_t *c, size_t len, uint8_t ifnum, uint8_t alt)
+const uint8_t *usbdesc_find_alt(const uint8_t *c, size_t len, uint8_t ifnum, uint8_t alt)
 {
     struct walk w = walk_start(c, len);
     for (const uint8_t *d; (d = walk_next(&w));) {
         if (d[1] == USB_DT_INTERFACE && d[2] == ifnum && d[3] == alt)
-            return true;
+            return d;
     }
-    return false;
+    return NULL;
+}
+
+bool usbdesc_has_alt(const uint8_t *c, size_t len, uint8_t ifnum, uint8_t alt)
+{
+    return usbdesc_find_alt(c, len, ifnum, alt) != NULL;
 }
 
 const uint8_t *usbdesc_config_by_value(const uint8_t *configs, size_t len, uint8_t value, size_t *config_len)

@@ -51,8 +51,15 @@ struct usb_ep_info {
  * alts[ifnum] (alts may be NULL: setting 0 everywhere). */
 bool usbdesc_find_endpoint(const uint8_t *c, size_t len, const uint8_t *alts, uint8_t address,
                            struct usb_ep_info *out);
+/* The endpoint with this address in ANY alternate setting of any interface
+ * (the first in descriptor order), as Linux's usbfs looks endpoints up for
+ * control requests and claims (devio.c findintfep). */
+bool usbdesc_find_endpoint_any_alt(const uint8_t *c, size_t len, uint8_t address, struct usb_ep_info *out);
 /* Number of alternate settings of interface ifnum (0: no such interface). */
 unsigned usbdesc_alt_count(const uint8_t *c, size_t len, uint8_t ifnum);
+/* The interface descriptor of interface ifnum, alternate setting alt; NULL
+ * if there is none (Linux's usb_find_alt_setting). */
+const uint8_t *usbdesc_find_alt(const uint8_t *c, size_t len, uint8_t ifnum, uint8_t alt);
 bool usbdesc_has_alt(const uint8_t *c, size_t len, uint8_t ifnum, uint8_t alt);
 
 /* The configuration with bConfigurationValue `value` in a concatenation of

@@ -4,8 +4,12 @@
  * bounded before anything is resolved (umockdev copies what is resolved),
  * and a pointer the client's preload cannot read ends that client, not us
  * (resolve fails here and the ioctl is answered EFAULT). The kernel
- * behaviour copied is devio.c's: proc_do_submiturb, check_ctrlrecip,
- * checkintf/claimintf, proc_setconfig, usb_set_interface, usb_clear_halt. */
+ * behaviour copied is devio.c's (Linux 6.16): proc_do_submiturb,
+ * check_ctrlrecip, findintfep, checkintf/claimintf (their argument rules are
+ * in usbfs_rules.c), proc_setconfig, usb_set_interface, usb_clear_halt.
+ * Where it differs from Linux: isochronous URBs are refused (ENXIO, see
+ * usbfs_rules.h), completion signals (signr) are refused with EINVAL, and a
+ * control URB's buffer counts whole against the 16 MiB limit. */
 #include "usbfs.h"
 
 #include <errno.h>
@@ -17,16 +21,21 @@
 #include <umockdev.h>
 
 #include "descriptors.h"
+#include "handoff.h"
+#include "usbfs_rules.h"
 
 #define DEFERRED 1                      /* dispatch(): the answer comes later */
 #define MAX_URB_BYTES (16u << 20)       /* Linux's default usbfs_memory_mb */
+#define USBFS_XFER_MAX (UINT32_MAX / 2 - 1000000)   /* devio.c: larger lengths are EINVAL */
+#define URB_STRUCT_BYTES 192            /* sizeof(struct urb) on x86-64: do_proc_bulk's length limit */
 #define CTRL_SET_TIMEOUT_MS 5000        /* Linux USB_CTRL_SET_TIMEOUT */
 #define USBFS_SPEED_FULL 2                /* linux/usb/ch9.h */
 #define MAX_UNKNOWN_LOGGED 64
 
 #define CAPS (USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_NO_PACKET_SIZE_LIM | USBDEVFS_CAP_REAP_AFTER_DISCONNECT)
-#define URB_FLAGS_ALLOWED (USBDEVFS_URB_ISO_ASAP | USBDEVFS_URB_SHORT_NOT_OK | USBDEVFS_URB_BULK_CONTINUATION | \
-                           USBDEVFS_URB_NO_FSBR | USBDEVFS_URB_ZERO_PACKET | USBDEVFS_URB_NO_INTERRUPT)
+#define URB_FLAGS_ALLOWED (USBDEVFS_URB_SHORT_NOT_OK | USBDEVFS_URB_BULK_CONTINUATION | USBDEVFS_URB_NO_FSBR | \
+                           USBDEVFS_URB_ZERO_PACKET | USBDEVFS_URB_NO_INTERRUPT)
+#define URB_FLAGS_ALLOWED_ISO (URB_FLAGS_ALLOWED | USBDEVFS_URB_ISO_ASAP)
 
 struct usbfs {
     struct urbq *q;
@@ -124,40 +133,40 @@ static const uint8_t *active_config_locked(struct usbdev *d, size_t *len)
     return usbdesc_config_by_value(d->configs, d->configs_len, d->config_value, len);
 }
 
-/* checkintf + claimintf: the interface must exist in the active
- * configuration; an unclaimed one is claimed for the client on first use. */
+/* Under the lock: the device as usbfs_rules.h sees it. */
+static struct usbfs_view view_locked(struct usbdev *d)
+{
+    struct usbfs_view v = { .alts = d->alts };
+    v.config = active_config_locked(d, &v.config_len);
+    return v;
+}
+
+/* checkintf + claimintf: an unclaimed interface is claimed for the client
+ * on first use, as usbfs does. */
 static int check_intf(struct client *c, unsigned ifnum)
 {
     struct usbdev *d = c->o.dev;
-    int r = 0;
     urbq_lock(d->q);
-    size_t len;
-    const uint8_t *cfg = active_config_locked(d, &len);
-    if (!cfg)
-        r = -EHOSTUNREACH;
-    else if (ifnum >= HOST_MAX_INTERFACES)
-        r = -EINVAL;
-    else if (d->claims[ifnum] == &c->o)
-        r = 0;
-    else if (!usbdesc_alt_count(cfg, len, (uint8_t)ifnum))
-        r = -ENOENT;
-    else if (d->claims[ifnum])
-        r = -EBUSY;
-    else
+    struct usbfs_view v = view_locked(d);
+    struct urb_owner *holder = ifnum < HOST_MAX_INTERFACES ? d->claims[ifnum] : NULL;
+    int r = usbfs_checkintf(&v, ifnum, !holder ? USBFS_FREE : holder == &c->o ? USBFS_MINE : USBFS_OTHER);
+    if (r == 0 && !holder)
         d->claims[ifnum] = &c->o;
     urbq_unlock(d->q);
     return r;
 }
 
-/* The endpoint `address` in the current alternate settings. */
-static bool find_ep(struct usbdev *d, uint8_t address, struct usb_ep_info *ep)
+/* findintfep, then checkintf on the interface found: what every ioctl
+ * naming an endpoint does first (the endpoint may be in any alternate
+ * setting). */
+static int check_endpoint(struct client *c, unsigned ep)
 {
+    struct usbdev *d = c->o.dev;
     urbq_lock(d->q);
-    size_t len;
-    const uint8_t *cfg = active_config_locked(d, &len);
-    bool found = cfg && usbdesc_find_endpoint(cfg, len, d->alts, address, ep);
+    struct usbfs_view v = view_locked(d);
+    int r = usbfs_findintfep(&v, ep);
     urbq_unlock(d->q);
-    return found;
+    return r < 0 ? r : check_intf(c, (unsigned)r);
 }
 
 static bool interface_exists(struct usbdev *d, unsigned ifnum, unsigned *alts)
@@ -172,29 +181,39 @@ static bool interface_exists(struct usbdev *d, unsigned ifnum, unsigned *alts)
     return n > 0;
 }
 
-/* check_ctrlrecip: standard and class requests to an interface or an
- * endpoint need that interface (claimed on first use); vendor requests and
- * requests to the device or to EP0 go through. */
-static int check_ctrlrecip(struct client *c, uint8_t type, uint16_t windex)
+/* check_ctrlrecip: vendor requests and requests to the device or to EP0 go
+ * through; one to an interface, or to an endpoint of any alternate setting
+ * of the active configuration, needs that interface (claimed on first use). */
+static int check_ctrlrecip(struct client *c, uint8_t type, uint8_t request, uint16_t windex)
 {
-    if ((type & 0x60) == 0x40)
-        return 0;
-    unsigned index = windex & 0xFF;
-    struct usb_ep_info ep;
-    switch (type & 0x1F) {
-    case 1:
-        if (!interface_exists(c->o.dev, index, NULL))
-            return -ENOENT;
-        return check_intf(c, index);
-    case 2:
-        if ((index & 0x7F) == 0)
-            return 0;
-        if (!find_ep(c->o.dev, (uint8_t)index, &ep) && !find_ep(c->o.dev, (uint8_t)(index ^ USB_EP_DIR_IN), &ep))
-            return -ENOENT;
-        return check_intf(c, ep.interface);
-    default:
-        return 0;
-    }
+    struct usbdev *d = c->o.dev;
+    int ifnum;
+    urbq_lock(d->q);
+    struct usbfs_view v = view_locked(d);
+    int r = usbfs_ctrlrecip(&v, type, request, windex, &ifnum);
+    urbq_unlock(d->q);
+    return r || ifnum < 0 ? r : check_intf(c, (unsigned)ifnum);
+}
+
+/* usbfs_rules.h's endpoint checks on the device as it is now (they take the lock). */
+static int check_urb_endpoint(struct client *c, unsigned type, uint8_t ep, int packets, struct usb_ep_info *info)
+{
+    struct usbdev *d = c->o.dev;
+    urbq_lock(d->q);
+    struct usbfs_view v = view_locked(d);
+    int r = usbfs_urb_endpoint(&v, type, ep, packets, info);
+    urbq_unlock(d->q);
+    return r;
+}
+
+static int check_bulk_endpoint(struct client *c, unsigned ep, struct usb_ep_info *info)
+{
+    struct usbdev *d = c->o.dev;
+    urbq_lock(d->q);
+    struct usbfs_view v = view_locked(d);
+    int r = usbfs_bulk_endpoint(&v, ep, info);
+    urbq_unlock(d->q);
+    return r;
 }
 
 /* ---- clients ---- */
@@ -371,8 +390,9 @@ static int ioctl_control(struct client *c, UMockdevIoctlClient *cl, UMockdevIoct
         return err;
     struct usbdevfs_ctrltransfer ct;
     memcpy(&ct, d->data, sizeof ct);
-    /* proc_control takes at most a page */
-    int r = ct.wLength > 4096 ? -EINVAL : check_ctrlrecip(c, ct.bRequestType, ct.wIndex);
+    int r = check_ctrlrecip(c, ct.bRequestType, ct.bRequest, ct.wIndex);
+    if (!r && ct.wLength > 4096)
+        r = -EINVAL;                     /* do_proc_control takes at most a page */
     bool in = (ct.bRequestType & USB_DIR_MASK) == USB_DIR_IN && ct.wLength;
     UMockdevIoctlData *data = NULL;
     if (!r && ct.wLength)
@@ -399,15 +419,15 @@ static int ioctl_bulk(struct client *c, UMockdevIoctlClient *cl, UMockdevIoctlDa
     struct usbdevfs_bulktransfer bt;
     memcpy(&bt, d->data, sizeof bt);
     struct usb_ep_info ep;
-    int r = 0;
-    if (bt.ep > 0xFF || !find_ep(c->o.dev, (uint8_t)bt.ep, &ep))
-        r = -ENOENT;
-    else if ((ep.attributes & 3) != 2 && (ep.attributes & 3) != 3)
+    /* do_proc_bulk: findintfep and checkintf, the length, the endpoint in
+     * the current alternate setting, then the memory limit */
+    int r = check_endpoint(c, bt.ep);
+    if (!r && bt.len >= INT32_MAX - URB_STRUCT_BYTES)
         r = -EINVAL;
-    else if (bt.len > MAX_URB_BYTES)
-        r = -EINVAL;
-    else
-        r = check_intf(c, ep.interface);
+    if (!r)
+        r = check_bulk_endpoint(c, bt.ep, &ep);
+    if (!r && bt.len > MAX_URB_BYTES)
+        r = -ENOMEM;
     bool in = (bt.ep & USB_EP_DIR_IN) != 0;
     UMockdevIoctlData *data = NULL;
     if (!r && bt.len)
@@ -445,13 +465,12 @@ static int ioctl_clear_halt(struct client *c, UMockdevIoctlClient *cl, UMockdevI
     int r = read_uint(arg, &epaddr);
     if (r)
         return r;
-    struct usb_ep_info ep;
-    if (epaddr > 0xFF || !find_ep(c->o.dev, (uint8_t)epaddr, &ep))
-        return -ENOENT;
-    if ((r = check_intf(c, ep.interface)))
+    /* proc_clearhalt: the endpoint may be in any alternate setting */
+    if ((r = check_endpoint(c, epaddr)))
         return r;
     /* CLEAR_FEATURE(ENDPOINT_HALT): the model resets its host toggle when it succeeds */
-    struct urb *u = control_urb(c, 0x02, 0x01, 0, (uint16_t)epaddr, 0);
+    struct urb *u = control_urb(c, USB_RT_ENDPOINT_OUT, USB_REQ_CLEAR_FEATURE, USB_FEATURE_ENDPOINT_HALT,
+                                (uint16_t)epaddr, 0);
     return u ? start_sync(c, cl, u, OP_CLEAR_HALT, CTRL_SET_TIMEOUT_MS, NULL, false, 8, 0) : -ENOMEM;
 }
 
@@ -475,7 +494,8 @@ static int ioctl_setinterface(struct client *c, UMockdevIoctlClient *cl, UMockde
     urbq_unlock(dev->q);
     if (!ok)
         return -EINVAL;
-    struct urb *u = control_urb(c, 0x01, 0x0B, (uint16_t)si.altsetting, (uint16_t)si.interface, 0);
+    struct urb *u = control_urb(c, USB_RT_INTERFACE_OUT, USB_REQ_SET_INTERFACE, (uint16_t)si.altsetting,
+                                (uint16_t)si.interface, 0);
     if (!u)
         return -ENOMEM;
     return start_sync(c, cl, u, OP_SETINTERFACE, CTRL_SET_TIMEOUT_MS, NULL, false, 8, (uint8_t)si.interface);
@@ -529,42 +549,33 @@ static int submit_urb(struct client *c, UMockdevIoctlData *arg)
     memcpy(&uu, ud->data, sizeof uu);
     int r = 0;
     struct usb_ep_info ep;
-    if (uu.flags & ~(unsigned)URB_FLAGS_ALLOWED)
+    bool control = uu.type == USBDEVFS_URB_TYPE_CONTROL;
+    /* proc_do_submiturb, in its order */
+    if (uu.flags & ~(unsigned)(uu.type == USBDEVFS_URB_TYPE_ISO ? URB_FLAGS_ALLOWED_ISO : URB_FLAGS_ALLOWED))
         r = -EINVAL;
-    else if (uu.buffer_length < 0 || (uu.buffer_length > 0 && !uu.buffer))
+    else if ((unsigned)uu.buffer_length >= USBFS_XFER_MAX || (uu.buffer_length > 0 && !uu.buffer))
         r = -EINVAL;
-    else if ((unsigned)uu.buffer_length > MAX_URB_BYTES)
-        r = -ENOMEM;
     else if (uu.signr)
         r = -EINVAL;                     /* completion signals are not emulated */
-    else if (uu.type == USBDEVFS_URB_TYPE_CONTROL) {
-        if ((uu.endpoint & 0x7F) != 0)
-            r = find_ep(c->o.dev, uu.endpoint, &ep) ? -EINVAL : -ENOENT;
-        else if (uu.buffer_length < 8)
-            r = -EINVAL;
-    } else if (uu.type == USBDEVFS_URB_TYPE_BULK || uu.type == USBDEVFS_URB_TYPE_INTERRUPT) {
-        if (!find_ep(c->o.dev, uu.endpoint, &ep))
-            r = -ENOENT;
-        else if ((ep.attributes & 3) != 2 && (ep.attributes & 3) != 3)
-            r = -EINVAL;
-        else
-            r = check_intf(c, ep.interface);
-    } else if (uu.type == USBDEVFS_URB_TYPE_ISO) {
-        r = find_ep(c->o.dev, uu.endpoint, &ep) ? -EINVAL : -ENOENT;   /* no isochronous transfers */
-    } else {
+    else if (!(control && (uu.endpoint & ~USB_DIR_IN) == 0))
+        r = check_endpoint(c, uu.endpoint);   /* findintfep: any alternate setting; claims the interface */
+    if (!r)
+        r = check_urb_endpoint(c, uu.type, uu.endpoint, uu.number_of_packets, &ep);   /* the current one */
+    if (!r && control && uu.buffer_length < USB_SETUP_SIZE)
         r = -EINVAL;
-    }
+    if (!r && (unsigned)uu.buffer_length > MAX_URB_BYTES)
+        r = -ENOMEM;                     /* before anything is read: the client's buffer may not be that big */
     UMockdevIoctlData *bd = NULL;
     if (!r && uu.buffer_length > 0)
         bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer), (size_t)uu.buffer_length, &r);
     uint16_t wlength = 0;
-    if (!r && uu.type == USBDEVFS_URB_TYPE_CONTROL) {
+    if (!r && control) {
         const struct usb_setup s = usb_setup_decode(bd->data);
         wlength = s.wLength;
-        if (wlength > uu.buffer_length - 8)
+        if (wlength > uu.buffer_length - USB_SETUP_SIZE)
             r = -EINVAL;
         else
-            r = check_ctrlrecip(c, s.bmRequestType, s.wIndex);
+            r = check_ctrlrecip(c, s.bmRequestType, s.bRequest, s.wIndex);
     }
     struct urb *u = r ? NULL : urb_new(c->fs->q, c->o.dev, (uint32_t)uu.buffer_length);
     if (!r && !u)
@@ -576,7 +587,7 @@ static int submit_urb(struct client *c, UMockdevIoctlData *arg)
     }
     if (bd)
         memcpy(u->buf, bd->data, (size_t)uu.buffer_length);
-    if (uu.type == USBDEVFS_URB_TYPE_CONTROL) {
+    if (control) {
         memcpy(u->x.setup, u->buf, 8);
         u->x.ep = 0;
         u->x.buf = u->buf + 8;
@@ -751,6 +762,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *cl, gp
 {
     struct handler_ctx *hc = data;
     (void)handler;
+    HANDOFF_ACQUIRE(hc);                /* attached on the CPU thread (usbfs_handler_new) */
     if (!g_atomic_pointer_get(&hc->fs->worker))
         g_atomic_pointer_set(&hc->fs->worker, g_main_context_ref_thread_default());
     struct client *c = client_of(hc, cl);
@@ -767,6 +779,7 @@ static gboolean on_read(UMockdevIoctlBase *handler, UMockdevIoctlClient *cl, gpo
 {
     struct handler_ctx *hc = data;
     (void)handler;
+    HANDOFF_ACQUIRE(hc);
     struct client *c = client_of(hc, cl);
     UMockdevIoctlData *buf = umockdev_ioctl_client_get_arg(cl);
     if (!c || usbdev_is_gone(c->o.dev)) {
@@ -797,6 +810,7 @@ static void handler_ctx_free(gpointer data, GClosure *closure)
 {
     struct handler_ctx *hc = data;
     (void)closure;
+    HANDOFF_ACQUIRE(hc);                /* the last reference may go on either thread */
     usbdev_unref(hc->dev);
     free(hc);
 }
@@ -816,6 +830,7 @@ void *usbfs_handler_new(struct usbfs *fs, struct usbdev *dev)
         hc[i]->fs = fs;
         hc[i]->dev = dev;
         usbdev_ref(dev);
+        HANDOFF_RELEASE(hc[i]);         /* umockdev hands the handler to its worker */
     }
     g_signal_connect_data(h, "handle-ioctl", G_CALLBACK(on_ioctl), hc[0], handler_ctx_free, 0);
     g_signal_connect_data(h, "handle-read", G_CALLBACK(on_read), hc[1], handler_ctx_free, 0);

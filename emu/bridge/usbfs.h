@@ -5,7 +5,8 @@
  *
  * Answered: GET_CAPABILITIES, CLAIMINTERFACE, RELEASEINTERFACE,
  * DISCONNECT_CLAIM (there is never a driver to disconnect), GETDRIVER and
- * IOCTL(DISCONNECT) (ENODATA: no driver), SUBMITURB (control and bulk),
+ * IOCTL(DISCONNECT) (ENODATA: no driver), SUBMITURB (control, bulk and
+ * interrupt; isochronous ones are refused with ENXIO: usbfs_rules.h),
  * REAPURBNDELAY, REAPURB (EAGAIN: a blocking reap cannot be emulated, see
  * emulation.md B), DISCARDURB, CONTROL and BULK (synchronous, with their
  * timeouts in real milliseconds), CLEAR_HALT, SETINTERFACE,

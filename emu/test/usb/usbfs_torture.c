@@ -161,12 +161,28 @@ static int submit(int fd, struct usbdevfs_urb *u)
     return io(fd, USBDEVFS_SUBMITURB, u);
 }
 
+/* A closed file's claims go when the bridge has seen it close, a moment
+ * later: waits (up to 2 s) until interface ifnum is free, and leaves it
+ * claimed by fd. */
+static bool claim_when_free(int fd, unsigned ifnum)
+{
+    for (int i = 0; i < 200; i++) {
+        if (io(fd, USBDEVFS_CLAIMINTERFACE, &ifnum) == 0)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
 static void bad_urbs(void)
 {
     int fd = open_node();
+    check(claim_when_free(fd, 0), "CLAIMINTERFACE 0 (once the last test's file let it go)");
     uint8_t buf[64] = { SETUP_GET_STATUS };
-    struct usbdevfs_urb u = { .type = 9, .endpoint = 0, .buffer = buf, .buffer_length = 10 };
-    check(submit(fd, &u) == -EINVAL, "SUBMITURB type 9: EINVAL");
+    struct usbdevfs_urb u = { .type = 9, .endpoint = 0x81, .buffer = buf, .buffer_length = 10 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB type 9 to 0x81: EINVAL");
+    u.endpoint = 0;
+    check(submit(fd, &u) == -ENOENT, "SUBMITURB type 9 to EP0: ENOENT (only a control URB skips findintfep)");
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x85, .buffer = buf, .buffer_length = 8 };
     check(submit(fd, &u) == -ENOENT, "SUBMITURB bulk 0x85: ENOENT");
     u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_ISO, .endpoint = 0x83, .buffer = buf, .buffer_length = 8 };
@@ -251,6 +267,7 @@ static void async_urbs(void)
     check(done && got == &bo && bo.status == 0 && bo.actual_length == 64, "bulk OUT 64 + ZLP: status %d, %d bytes",
           bo.status, bo.actual_length);
     for (int i = 0; i < 3; i++) {           /* drain what the firmware sends back */
+        // cppcheck-suppress legacyUninitvar ; in is where the kernel writes the reply
         struct usbdevfs_bulktransfer bt = { 0x81, sizeof in, 100, in };
         if (io(fd, USBDEVFS_BULK, &bt) < 0)
             break;
@@ -268,6 +285,7 @@ static void async_urbs(void)
 static void memory_limit(void)
 {
     int fd = open_node();
+    check(claim_when_free(fd, 0), "CLAIMINTERFACE 0 (once the last test's file let it go)");
     enum { MAX_URBS = 40, SIZE = 1 << 20 };
     static struct usbdevfs_urb u[MAX_URBS];
     uint8_t *buf = calloc(1, SIZE);
@@ -325,6 +343,83 @@ static void sync_transfers(void)
     close(fd);
 }
 
+static int get_ep_status(int fd, uint16_t windex, uint8_t st[2])
+{
+    st[0] = st[1] = 0xEE;
+    return control(fd, USB_RT_ENDPOINT_IN, USB_REQ_GET_STATUS, 0, windex, st, 2, 1000);
+}
+
+/* Control requests to an endpoint or an interface, as devio.c's
+ * check_ctrlrecip forwards them: the endpoint is looked up in every
+ * alternate setting of the active configuration (findintfep; the firmware
+ * has one setting, so emu/test/usb/test_usbfs_rules.c covers the others),
+ * its interface is claimed on first use, and without a configuration there
+ * is nothing to look up. */
+static void recipients(void)
+{
+    int fd = open_node(), other = open_node();
+    uint8_t st[2];
+    unsigned ifnum = 0;
+    check(claim_when_free(fd, 0) && io(fd, USBDEVFS_RELEASEINTERFACE, &ifnum) == 0,
+          "interface 0 is free (once the last test's file let it go)");
+    check(get_ep_status(fd, 0x81, st) == 2 && st[0] == 0 && st[1] == 0, "GET_STATUS(endpoint 0x81): not halted");
+    check(control(fd, USB_RT_ENDPOINT_OUT, USB_REQ_CLEAR_FEATURE, USB_FEATURE_ENDPOINT_HALT, 0x01, NULL, 0, 1000) == 0,
+          "CLEAR_FEATURE(ENDPOINT_HALT) to 0x01");
+    check(io(other, USBDEVFS_CLAIMINTERFACE, &ifnum) == -EBUSY, "it claimed interface 0: another file gets EBUSY");
+    check(get_ep_status(fd, 0x85, st) == -ENOENT, "GET_STATUS(endpoint 0x85, in no setting): ENOENT");
+    check(get_ep_status(fd, 0x02, st) == -ENOENT, "GET_STATUS(endpoint 0x02, nor 0x82): ENOENT");
+    check(get_ep_status(fd, 0x91, st) == -EINVAL, "GET_STATUS(endpoint 0x91, not an address): EINVAL");
+    check(get_ep_status(fd, 0x80, st) == 2 && st[0] == 0, "GET_STATUS(endpoint 0x80): EP0 needs no interface");
+    check(control(fd, USB_RT_INTERFACE_IN, USB_REQ_GET_STATUS, 0, 1, st, 2, 1000) == -ENOENT,
+          "GET_STATUS(interface 1): ENOENT");
+    check(control(fd, USB_RT_INTERFACE_IN, USB_REQ_GET_STATUS, 0, 40, st, 2, 1000) == -EINVAL,
+          "GET_STATUS(interface 40): EINVAL (checkintf's limit)");
+    check(get_ep_status(other, 0x81, st) == -EBUSY, "GET_STATUS(endpoint 0x81) from another file: EBUSY");
+    check(control(other, USB_RT_INTERFACE_IN, USB_REQ_GET_STATUS, 0, 0, st, 2, 1000) == -EBUSY,
+          "GET_STATUS(interface 0) from another file: EBUSY");
+    /* vendor requests are never checked: this one reaches the firmware, which stalls it */
+    check(control(other, USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_ENDPOINT, HILDA_REQ_GET_VERSION, 0, 0x81, st, 2,
+                  1000) == -EPIPE, "a vendor request to endpoint 0x81 from another file: forwarded (EPIPE)");
+    check(io(fd, USBDEVFS_RELEASEINTERFACE, &ifnum) == 0, "RELEASEINTERFACE 0");
+
+    /* isochronous and interrupt URBs on the bulk endpoint, and flags */
+    uint8_t buf[64];
+    struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_ISO, .endpoint = 0x81, .buffer = buf, .buffer_length = 8,
+                              .number_of_packets = 1 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB iso on bulk 0x81: EINVAL");
+    u.number_of_packets = 0;
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB iso with 0 packets: EINVAL");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_INTERRUPT, .endpoint = 0x81, .buffer = buf,
+                               .buffer_length = 8 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB interrupt on bulk 0x81: EINVAL");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x01, .flags = USBDEVFS_URB_ISO_ASAP,
+                               .buffer = buf, .buffer_length = 8 };
+    check(submit(fd, &u) == -EINVAL, "SUBMITURB bulk with ISO_ASAP: EINVAL");
+    check(io(fd, USBDEVFS_RELEASEINTERFACE, &ifnum) == 0, "the refused URBs claimed interface 0 (findintfep, checkintf)");
+
+    /* unconfigured: no endpoint to find, no interface to use */
+    int cfg = 0;
+    check(io(fd, USBDEVFS_SETCONFIGURATION, &cfg) == 0, "SETCONFIGURATION 0");
+    check(get_ep_status(fd, 0x81, st) == -ESRCH, "unconfigured: GET_STATUS(endpoint 0x81): ESRCH");
+    check(control(fd, USB_RT_INTERFACE_IN, USB_REQ_GET_STATUS, 0, 0, st, 2, 1000) == -EHOSTUNREACH,
+          "unconfigured: GET_STATUS(interface 0): EHOSTUNREACH");
+    check(get_status(fd) == 0, "unconfigured: GET_STATUS(device) works");
+    unsigned ep = 0x81;
+    check(io(fd, USBDEVFS_CLEAR_HALT, &ep) == -ESRCH, "unconfigured: CLEAR_HALT 0x81: ESRCH");
+    struct usbdevfs_bulktransfer bt = { 0x81, sizeof buf, 100, buf };
+    check(io(fd, USBDEVFS_BULK, &bt) == -ESRCH, "unconfigured: BULK 0x81: ESRCH");
+    u = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = buf, .buffer_length = 8 };
+    check(submit(fd, &u) == -ESRCH, "unconfigured: SUBMITURB bulk 0x81: ESRCH");
+    check(io(fd, USBDEVFS_CLAIMINTERFACE, &ifnum) == -ENOENT, "unconfigured: CLAIMINTERFACE 0: ENOENT");
+    struct usbdevfs_setinterface si = { 0, 0 };
+    check(io(fd, USBDEVFS_SETINTERFACE, &si) == -EHOSTUNREACH, "unconfigured: SETINTERFACE 0/0: EHOSTUNREACH");
+    cfg = 1;
+    check(io(fd, USBDEVFS_SETCONFIGURATION, &cfg) == 0, "SETCONFIGURATION 1");
+    check(get_ep_status(fd, 0x81, st) == 2 && st[0] == 0, "configured again: GET_STATUS(endpoint 0x81)");
+    close(other);
+    close(fd);
+}
+
 /* Misbehaving clients, each in a child process: the emulator must survive
  * and answer the next client. */
 static void child_bad_pointer(void)
@@ -350,6 +445,7 @@ static void child_dies_mid_async(void)
     static uint8_t b[10] = { SETUP_GET_STATUS };
     static struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = b, .buffer_length = 10 };
     ioctl(fd, USBDEVFS_SUBMITURB, &u);
+    // cppcheck-suppress unassignedVariable ; the kernel writes it (the URB's buffer)
     static uint8_t ib[64];
     static struct usbdevfs_urb in = { .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = ib,
                                       .buffer_length = 64 };
@@ -431,6 +527,7 @@ static void concurrent_clients(void)
 static void disconnect(void)
 {
     int fd = open_node();
+    // cppcheck-suppress unassignedVariable ; the kernel writes it (the URB's buffer)
     static uint8_t in[64];
     static struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = in,
                                      .buffer_length = 64 };
@@ -483,6 +580,7 @@ int main(void)
     async_urbs();
     memory_limit();
     sync_transfers();
+    recipients();
     run_child(child_bad_pointer, "a bad urb pointer", 0);
     run_child(child_bad_buffer, "a bad buffer pointer", 0);
     run_child(child_dies_mid_async, "SIGKILL with URBs in flight", 100);
