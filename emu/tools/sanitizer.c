@@ -9,7 +9,7 @@
 
 #define MAX_ACTIVE 16         /* transfers in flight at once; the chip has far fewer channels */
 #define MAX_REPORTS 64        /* texts kept; the count goes on */
-#define REPORT_LEN 320
+#define REPORT_LEN 640
 
 struct active {
     struct easydma *ch;
@@ -30,13 +30,14 @@ struct sanitizer {
     unsigned nseen;
 };
 
-enum kind { CPU_WRITE, CPU_READ, BAD_POINTER, TWO_USBD, KIND_COUNT };
+enum kind { CPU_WRITE, CPU_READ, BAD_POINTER, TWO_USBD, DMA_OVERLAP, KIND_COUNT };
 
 static const char *const kind_text[KIND_COUNT] = {
     [CPU_WRITE] = "CPU write into memory owned by an EasyDMA transfer",
     [CPU_READ] = "CPU read of memory an EasyDMA transfer is writing",
     [BAD_POINTER] = "EasyDMA pointer outside data RAM",
     [TWO_USBD] = "two USBD EasyDMA transfers at once",
+    [DMA_OVERLAP] = "EasyDMA transfer on memory another transfer owns, one of them writing it",
 };
 
 static bool already_seen(struct sanitizer *s, uint32_t pc, const struct easydma *ch, int kind)
@@ -62,21 +63,33 @@ static void describe(char *out, size_t len, const struct easydma *ch, const stru
     }
 }
 
-static void report(struct sanitizer *s, int kind, uint32_t pc, uint32_t addr, const struct easydma *ch,
-                   const struct active *a, const struct easydma *other)
+/* The sanitizer's record of a transfer in flight, or NULL. */
+static const struct active *find_active(const struct sanitizer *s, const struct easydma *ch)
+{
+    for (unsigned i = 0; i < s->nactive; i++) {
+        if (s->active[i].ch == ch)
+            return &s->active[i];
+    }
+    return NULL;
+}
+
+/* by: NULL for an instruction's access, else the core's own access (an
+ * exception frame) it names. other: the second transfer of a report on two. */
+static void report(struct sanitizer *s, int kind, uint32_t pc, const char *by, uint32_t addr,
+                   const struct easydma *ch, const struct active *a, const struct easydma *other)
 {
     if (s->mode == SANITIZE_OFF || already_seen(s, pc, ch, kind))
         return;
-    char what[160], second[160] = "";
+    char what[200], second[200] = "";
     describe(what, sizeof what, ch, a, s->m);
     if (other)
-        describe(second, sizeof second, other, NULL, s->m);
+        describe(second, sizeof second, other, find_active(s, other), s->m);
     char *text = malloc(REPORT_LEN);
     if (!text)
         return;
-    snprintf(text, REPORT_LEN, "%s at cycle %" PRIu64 ": pc 0x%08x in %s, address 0x%08x; transfer %s%s%s",
-             kind_text[kind], soc_now(s->soc), pc, machine_function_at(s->m, pc), addr, what,
-             other ? "; other transfer " : "", second);
+    snprintf(text, REPORT_LEN, "%s at cycle %" PRIu64 ": %s%spc 0x%08x in %s, address 0x%08x; transfer %s%s%s",
+             kind_text[kind], soc_now(s->soc), by ? by : "", by ? " " : "", pc,
+             machine_function_at(s->m, pc), addr, what, other ? "; other transfer " : "", second);
     soc_log(s->soc, "emu: sanitizer: %s\n", text);
     if (s->nreports < MAX_REPORTS)
         s->reports[s->nreports] = text;
@@ -92,7 +105,14 @@ static bool overlaps(const struct easydma *ch, uint32_t addr, uint32_t size)
     return ch->maxcnt != 0 && addr < ch->ptr + ch->maxcnt && ch->ptr < addr + size;
 }
 
-static void on_ram_access(void *ctx, uint32_t addr, uint32_t size, bool write, uint32_t pc)
+/* The first byte of [addr, addr + size) that ch owns (overlaps() holds): a
+ * whole exception frame comes as one access, the report names the byte. */
+static uint32_t first_owned(const struct easydma *ch, uint32_t addr)
+{
+    return addr > ch->ptr ? addr : ch->ptr;
+}
+
+static void on_ram_access(void *ctx, uint32_t addr, uint32_t size, bool write, uint32_t pc, const char *by)
 {
     struct sanitizer *s = ctx;
     for (unsigned i = 0; i < s->nactive; i++) {
@@ -100,9 +120,24 @@ static void on_ram_access(void *ctx, uint32_t addr, uint32_t size, bool write, u
         if (!overlaps(a->ch, addr, size))
             continue;
         if (write)
-            report(s, CPU_WRITE, pc, addr, a->ch, a, NULL);
+            report(s, CPU_WRITE, pc, by, first_owned(a->ch, addr), a->ch, a, NULL);
         else if (a->ch->writes_ram)
-            report(s, CPU_READ, pc, addr, a->ch, a, NULL);
+            report(s, CPU_READ, pc, by, first_owned(a->ch, addr), a->ch, a, NULL);
+    }
+}
+
+/* Rule: two transfers in flight may share memory only if both read it (two
+ * TX from one buffer is legal); ranges are latched at begin, so checking
+ * each new transfer against those in flight sees every overlap in time. A
+ * bad pointer moves no bytes (reported on its own). */
+static void check_overlap(struct sanitizer *s, const struct easydma *ch, const struct active *a, uint32_t pc)
+{
+    for (unsigned i = 0; i < s->nactive; i++) {
+        const struct easydma *other = s->active[i].ch;
+        if (other == ch || ch->bad_pointer || other->bad_pointer || !(ch->writes_ram || other->writes_ram))
+            continue;
+        if (overlaps(other, ch->ptr, ch->maxcnt) && ch->maxcnt != 0)
+            report(s, DMA_OVERLAP, pc, NULL, first_owned(other, ch->ptr), ch, a, other);
     }
 }
 
@@ -113,14 +148,16 @@ static void on_begin(void *ctx, struct easydma *ch)
     for (unsigned i = 0; i < s->nactive; i++) {
         struct easydma *other = s->active[i].ch;
         if (ch->group && other->group == ch->group && other != ch)
-            report(s, TWO_USBD, pc, ch->ptr, ch, NULL, other);
+            report(s, TWO_USBD, pc, NULL, ch->ptr, ch, NULL, other);
     }
+    struct active a = { ch, soc_now(s->soc), pc };
+    check_overlap(s, ch, &a, pc);
     if (s->nactive == MAX_ACTIVE) {
         soc_log(s->soc, "emu: sanitizer: more than %d transfers in flight, %s %s not tracked\n",
                 MAX_ACTIVE, ch->periph, ch->channel);
         return;
     }
-    s->active[s->nactive++] = (struct active){ ch, soc_now(s->soc), pc };
+    s->active[s->nactive++] = a;
 }
 
 static void on_end(void *ctx, struct easydma *ch)
@@ -137,7 +174,7 @@ static void on_end(void *ctx, struct easydma *ch)
 static void on_bad_pointer(void *ctx, struct easydma *ch)
 {
     struct sanitizer *s = ctx;
-    report(s, BAD_POINTER, machine_pc(s->m), ch->ptr, ch, NULL, NULL);
+    report(s, BAD_POINTER, machine_pc(s->m), NULL, ch->ptr, ch, NULL, NULL);
 }
 
 static void on_reset(void *ctx)

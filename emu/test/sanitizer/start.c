@@ -39,3 +39,16 @@ void uarte_wait_endtx(void)
         ;
     __asm__ volatile("dmb" ::: "memory");
 }
+
+/* VTOR needs the table aligned to its size rounded up to a power of two. */
+static void (*ram_vectors[16 + NRF_IRQ_COUNT])(void) __attribute__((aligned(256)));
+
+void install_timer0_handler(void (*handler)(void))
+{
+    for (unsigned i = 0; i < 16; i++)
+        ram_vectors[i] = (void (*)(void))vectors[i];
+    ram_vectors[16 + NRF_IRQ_TIMER0] = handler;
+    NRF_REG(SCS_VTOR, 0) = (uint32_t)(uintptr_t)ram_vectors;
+    NRF_REG(SCS_NVIC_ISER(0), 0) = 1u << NRF_IRQ_TIMER0;
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+}
