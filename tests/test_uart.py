@@ -10,6 +10,8 @@ import pytest
 
 from helpers import P, pattern, vendor_in, vendor_out
 
+pytestmark = pytest.mark.needs("hilda_protocol")     # the UART reaches the host through UART_WRITE / UART_READ
+
 SIZES = [1, 64, 4096, 65536]
 BAUDS = [115200, 1000000]
 
@@ -37,10 +39,28 @@ def byte_time_s(rate):
     return 10.0 / rate
 
 
+LOSS_COUNTERS = ("uart_rx_fifo_overruns", "uart_rx_ring_overflows", "uart_tx_ring_overflows")
+
+
+def loss_counters(usb):
+    counters = usb.call("stats")["counters"]
+    return {name: counters[name] for name in LOSS_COUNTERS + ("uart_rx_flow_stops",)}
+
+
+def where_lost(before, after):
+    """The device's own account of a loss (GET_COUNTERS, protocol 1.1)."""
+    d = {name: after[name] - before[name] for name in after}
+    return (f"the device counted {d['uart_rx_fifo_overruns']} FIFO overruns (flow control off or ignored), "
+            f"{d['uart_rx_ring_overflows']} bytes overflowing the RX ring (the host did not drain in time), "
+            f"{d['uart_tx_ring_overflows']} bytes refused by the TX ring; RX paused {d['uart_rx_flow_stops']} "
+            "times for flow control")
+
+
 @pytest.mark.parametrize("baud", BAUDS, indirect=True, ids=[f"{b}baud" for b in BAUDS])
 @pytest.mark.parametrize("size", SIZES, ids=[f"{s}B" for s in SIZES])
 def test_host_to_uart(usb, uart, baud, size):
     data = pattern(size, seed=baud)
+    before = loss_counters(usb)
     # the far end reads while the host sends, as a serial adapter's driver does
     received = []
     reader = threading.Thread(target=lambda: received.append(
@@ -49,21 +69,28 @@ def test_host_to_uart(usb, uart, baud, size):
     assert usb.call("uart_send", data=data.hex())["sent"] == size
     reader.join()
     got = received[0]
-    assert len(got) == size, f"{size - len(got)} bytes lost"
-    assert got == data, "bytes reordered or corrupted"
+    after = loss_counters(usb)
+    assert len(got) == size, f"{size - len(got)} bytes lost; {where_lost(before, after)}"
+    assert got == data, f"bytes reordered or corrupted; {where_lost(before, after)}"
+    assert all(after[n] == before[n] for n in LOSS_COUNTERS), where_lost(before, after)
 
 
 @pytest.mark.parametrize("baud", BAUDS, indirect=True, ids=[f"{b}baud" for b in BAUDS])
 @pytest.mark.parametrize("size", SIZES, ids=[f"{s}B" for s in SIZES])
 def test_uart_to_host(usb, uart, baud, size):
     data = pattern(size, seed=baud + 1)
+    before = loss_counters(usb)
     writer = threading.Thread(target=lambda: (uart.write(data), uart.flush()))
     writer.start()
-    got = bytes.fromhex(usb.call("uart_recv", count=size, idle_ms=1000,
-                                 max_ms=int(10000 + 3000 * size * byte_time_s(baud)))["data"])
+    # the call returns once `size` bytes came; the idle limit only ends a failing run (with flow
+    # control the bytes come as fast as the host drains them, so a stalled runner pauses them)
+    got = bytes.fromhex(usb.call("uart_recv", count=size, idle_ms=10000,
+                                 max_ms=int(20000 + 3000 * size * byte_time_s(baud)))["data"])
     writer.join()
-    assert len(got) == size, f"{size - len(got)} of {size} bytes lost"
-    assert got == data, "bytes reordered or corrupted"
+    after = loss_counters(usb)
+    assert len(got) == size, f"{size - len(got)} of {size} bytes lost; {where_lost(before, after)}"
+    assert got == data, f"bytes reordered or corrupted; {where_lost(before, after)}"
+    assert all(after[n] == before[n] for n in LOSS_COUNTERS), where_lost(before, after)
 
 
 def test_partial_buffer_is_flushed_on_rx_timeout(usb, uart):
@@ -79,6 +106,7 @@ def test_partial_buffer_is_flushed_on_rx_timeout(usb, uart):
 @pytest.mark.parametrize("baud", [1000000], indirect=True, ids=["1000000baud"])
 def test_full_rate_uart_while_control_transfers_run(usb, uart, baud):
     data = pattern(32768, seed=7)
+    before = loss_counters(usb)
     writer = threading.Thread(target=lambda: (uart.write(data), uart.flush()))
     writer.start()
     got = b""
@@ -89,10 +117,14 @@ def test_full_rate_uart_while_control_transfers_run(usb, uart, baud):
         vendor_out(usb, "ECHO_WRITE", data=payload)
         assert vendor_in(usb, "ECHO_READ", wLength=len(payload)) == payload
         echoes += 1
-        got += bytes.fromhex(usb.call("uart_recv", count=len(data) - len(got), idle_ms=0, max_ms=0)["data"])
+        # at most one ring's worth per turn: with flow control the ring refills while it is read, so an
+        # unbounded read would take the whole stream before the next control transfer
+        chunk = min(len(data) - len(got), P["HILDA_UART_RX_CAPACITY"])
+        got += bytes.fromhex(usb.call("uart_recv", count=chunk, idle_ms=0, max_ms=0)["data"])
     writer.join()
     got += bytes.fromhex(usb.call("uart_recv", count=len(data) - len(got), idle_ms=500, max_ms=5000)["data"])
+    after = loss_counters(usb)
     assert echoes > 10, "control transfers did not run alongside"
-    assert got == data, f"{len(data) - len(got)} bytes lost or reordered under control traffic"
-    stats = usb.call("stats")["counters"]
-    assert stats["uart_overruns"] == 0, stats
+    assert got == data, (f"{len(data) - len(got)} bytes lost or reordered under control traffic; "
+                         f"{where_lost(before, after)}")
+    assert all(after[n] == before[n] for n in LOSS_COUNTERS), where_lost(before, after)

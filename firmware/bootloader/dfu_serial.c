@@ -68,8 +68,10 @@ static void send(void)
     if (usbd_ep_in_busy(HILDA_BOOTLOADER_EP_IN))
         return;
     uint16_t n = out.len < USB_FS_BULK_MAX_PACKET ? out.len : USB_FS_BULK_MAX_PACKET;
+    // cppcheck-suppress knownConditionTrueFalse ; out is global state: n is 0 when nothing is queued
     if (n == 0 && !out.zlp_due)
         return;
+    // cppcheck-suppress knownConditionTrueFalse ; the same: n comes from global state
     for (uint16_t i = 0; i < n; i++)
         tx_packet[i] = out.queue[(out.head + i) % TX_QUEUE];
     if (!usbd_ep_write(HILDA_BOOTLOADER_EP_IN, tx_packet, n))

@@ -129,6 +129,7 @@ int main(void)
         .part = NRF_REG(NRF_FICR_BASE, FICR_INFO_PART),
         .variant = NRF_REG(NRF_FICR_BASE, FICR_INFO_VARIANT),
         .bootloader_version = BOOTLOADER_VERSION,
+        // cppcheck-suppress comparePointers ; the linker's bounds of the bootloader's flash
         .bootloader_size = (uint32_t)(__flash_end - __flash_start),
     };
     dfu_init(&nvmc_flash, &info);

@@ -216,6 +216,7 @@
 #define UARTE_TXD_MAXCNT      0x548u
 #define UARTE_TXD_AMOUNT      0x54Cu
 #define UARTE_CONFIG          0x56Cu
+#define UARTE_CONFIG_HWFC     (1u << 0)
 #define UARTE_MAXCNT_LIMIT    0xFFFFu   /* 16-bit MAXCNT on nRF52840 */
 
 /* Cortex-M4 system control space (ARMv7-M ARM) */

@@ -45,11 +45,14 @@ static void init_gpio(void)
         NRF_REG(leds[i].port, GPIO_PIN_CNF(leds[i].pin)) = GPIO_PIN_CNF_DIR_OUT;
     }
     NRF_REG(BUTTON_PORT, GPIO_PIN_CNF(BUTTON_PIN)) = GPIO_PIN_CNF_PULLUP;   /* input, connected */
-    /* UART TX idles high and is an output before the UARTE takes the pin;
-     * RX is an input with a pull-up so an unconnected pin reads idle (§4.2) */
-    NRF_REG(NRF_P0_BASE, GPIO_OUTSET) = 1u << BOARD_UART_TX_PIN;
+    /* UART TX and RTS idle high and are outputs before the UARTE takes the
+     * pins; RX and CTS are inputs with a pull-up so an unconnected pin reads
+     * idle (§4.2) */
+    NRF_REG(NRF_P0_BASE, GPIO_OUTSET) = 1u << BOARD_UART_TX_PIN | 1u << BOARD_UART_RTS_PIN;
     NRF_REG(NRF_P0_BASE, GPIO_PIN_CNF(BOARD_UART_TX_PIN)) = GPIO_PIN_CNF_DIR_OUT;
+    NRF_REG(NRF_P0_BASE, GPIO_PIN_CNF(BOARD_UART_RTS_PIN)) = GPIO_PIN_CNF_DIR_OUT;
     NRF_REG(NRF_P0_BASE, GPIO_PIN_CNF(BOARD_UART_RX_PIN)) = GPIO_PIN_CNF_PULLUP;
+    NRF_REG(NRF_P0_BASE, GPIO_PIN_CNF(BOARD_UART_CTS_PIN)) = GPIO_PIN_CNF_PULLUP;
 }
 
 static void init_cycle_counter(void)

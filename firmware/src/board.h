@@ -17,9 +17,14 @@ enum board_led {
 #define LED_DFU LED_FAULT
 
 /* UARTE0 pins on the dongle's castellated edge (§6.1, the ones Zephyr's board
- * file uses): TX P0.20, RX P0.24; no flow control. */
+ * file uses): TX P0.20, RX P0.24, and for hardware flow control RTS P0.17
+ * (output: low = send to me) and CTS P0.22 (input: low = I may send). CTS
+ * has a pull-up, so a bench must wire it (docs/rig.md): left open, it holds
+ * TX off. */
 #define BOARD_UART_TX_PIN 20u
 #define BOARD_UART_RX_PIN 24u
+#define BOARD_UART_RTS_PIN 17u
+#define BOARD_UART_CTS_PIN 22u
 
 void board_init(void);
 void board_led(enum board_led led, bool on);

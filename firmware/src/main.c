@@ -153,6 +153,9 @@ int main(void)
         .base = NRF_UARTE0_BASE,
         .pin_tx = BOARD_UART_TX_PIN,
         .pin_rx = BOARD_UART_RX_PIN,
+        .hwfc = true,
+        .pin_rts = BOARD_UART_RTS_PIN,
+        .pin_cts = BOARD_UART_CTS_PIN,
         .baud = HILDA_UART_DEFAULT_BAUD,
     };
     uarte_init(&uart);

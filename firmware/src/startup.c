@@ -66,10 +66,13 @@ void reset_handler(void)
 {
     /* .data from flash, then .bss and the DMA pool zeroed: plain word loops,
      * because nothing (not even memcpy) may run on uninitialised statics. */
+    // cppcheck-suppress comparePointers ; __data_start and __data_end are the linker's bounds of one section
     for (uint32_t *src = __data_load, *dst = __data_start; dst < __data_end;)
         *dst++ = *src++;
+    // cppcheck-suppress comparePointers ; __bss_start and __bss_end are the linker's bounds of one section
     for (uint32_t *p = __bss_start; p < __bss_end;)
         *p++ = 0;
+    // cppcheck-suppress comparePointers ; the linker's bounds of the dma_buffers section
     for (uint32_t *p = __start_dma_buffers; p < __stop_dma_buffers;)
         *p++ = 0;
 

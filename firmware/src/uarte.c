@@ -1,12 +1,21 @@
 /* UARTE driver: TX from a ring, RX double-buffered into a ring, every EasyDMA
  * transfer through the ownership-checked DMA API (dma.h; reference §4, §5).
  *
- * Pins. On the dongle UARTE0 uses TXD = P0.20 and RXD = P0.24, Zephyr's choice
- * for the PCA10059: both are castellated edge pins (§6.1), reachable with a
- * 3.3 V adapter. There is no flow control (RTS/CTS stay disconnected), so
- * nothing stops a sender while RX is stopped: see rx_flush. The board sets up
- * the GPIOs (TX output high, RX input with pull-up, §4.2) and passes the pins
+ * Pins. On the dongle UARTE0 uses TXD = P0.20, RXD = P0.24, RTS = P0.17 and
+ * CTS = P0.22, Zephyr's choice for the PCA10059: castellated edge pins
+ * (§6.1), reachable with a 3.3 V adapter. The board sets up the GPIOs (TX and
+ * RTS outputs high, RX and CTS inputs with pull-up, §4.2) and passes the pins
  * in cfg. This file only routes them.
+ *
+ * Flow control (CONFIG.HWFC, when cfg has RTS and CTS). TX waits while the
+ * peer holds CTS inactive. RX: the UARTE deasserts RTS while no buffer is
+ * latched (after an ENDRX with nothing queued, or STOPRX) once its FIFO is
+ * nearly full, and the driver only hands the DMA a buffer while the RX ring
+ * has room for every byte the DMA may bring back (rx_room_for). So a host
+ * that drains the ring late pauses the sender instead of losing bytes
+ * (RX_PAUSED); uarte_read restarts RX when it has made room. Without flow
+ * control the same pause loses bytes at the FIFO instead, and they are
+ * counted (uart_rx_fifo_overruns).
  *
  * Interrupt contexts. uarte_write/read/status/set_baud run in the USBD
  * handler, uarte_irq in the UARTE0 handler (IRQ 2), rx_idle_timeout in the
@@ -90,6 +99,7 @@ enum rx_state {
     RX_RUNNING,     /* rx_ch is receiving, double-buffered */
     RX_STOPPING,    /* STOPRX was not confirmed: rx_ch still owns its buffers */
     RX_FLUSHING,    /* rx_ch stopped; FLUSHRX not done yet */
+    RX_PAUSED,      /* no buffer latched (RTS off): the RX ring has no room; uarte_read resumes */
 };
 
 static uintptr_t base;
@@ -108,6 +118,7 @@ static struct ring rx_ring;
 static uint8_t *rx_spare;          /* the RX buffer the DMA does not own; NULL: both owned */
 static enum rx_state rx_state;
 static bool rx_idle_armed;         /* RXDRDY interrupt enabled, idle timer not running */
+static bool rx_starving;           /* RX_RUNNING with no buffer queued and the short off: the ring is full */
 
 /* rx_ch and flush_ch share RXD.PTR/MAXCNT/AMOUNT and ENDRX: one at a time. */
 static struct dma_group rx_group;
@@ -222,12 +233,23 @@ static void tx_done(void)
 /* ---- RX ---------------------------------------------------------------- */
 
 /* uart_rx_bytes counts what came off the wire. Bytes the ring has no room
- * for are dropped and counted as overruns, like a byte the FIFO dropped. */
+ * for are dropped and counted (rx_room_for keeps that from happening while
+ * the DMA only gets buffers the ring can take). */
 static void rx_store(const uint8_t *p, uint32_t len)
 {
     uint32_t kept = ring_write(&rx_ring, p, len);
     counters.uart_rx_bytes += len;
+    counters.uart_rx_ring_overflows += len - kept;
     counters.uart_overruns += len - kept;
+}
+
+/* Before the DMA gets one more buffer: may the ring take it, full, on top of
+ * every other buffer the DMA owns (owned_after counts them all, the new one
+ * included) and of a FLUSHRX's bytes? Only the UARTE side fills the ring, so
+ * the room seen here can only grow until those buffers come back. */
+static bool rx_room_for(uint32_t owned_after)
+{
+    return ring_free(&rx_ring) >= owned_after * RX_BUF_SIZE + FLUSH_BUF_SIZE;
 }
 
 /* A buffer the DMA API handed back: AMOUNT is clamped to the buffer in case
@@ -258,17 +280,34 @@ static void rx_retry_later(void)
 
 /* Double-buffered RX from scratch: buffer 0 now, buffer 1 queued on its
  * RXSTARTED. RXDRDY is cleared before STARTRX so that the first byte of the
- * new run, and no stale one, arms the idle timer. */
+ * new run, and no stale one, arms the idle timer. With no room in the ring
+ * RX pauses instead (no buffer latched: RTS goes off once the FIFO fills).
+ * After a pause, bytes that waited in the FIFO move into buffer 0 at STARTRX
+ * without a new RXDRDY, so the idle timer is armed at once. */
 static bool rx_start(void)
 {
+    bool after_pause = rx_state == RX_PAUSED;
+    if (!rx_room_for(1)) {
+        if (rx_state != RX_PAUSED)
+            counters.uart_rx_flow_stops++;
+        rx_state = RX_PAUSED;
+        return true;
+    }
     REG(UARTE_EVENTS_RXDRDY) = 0;
     REG(NRF_SHORTS) = UARTE_SHORT_ENDRX_STARTRX;
     if (dma_start(&rx_ch, rx_bufs[0], RX_BUF_SIZE) != DMA_OK)
         return false;
     rx_spare = rx_bufs[1];
     rx_state = RX_RUNNING;
-    rx_idle_armed = true;
-    REG(NRF_INTENSET) = INT_RX | INT_RXDRDY;
+    rx_starving = false;
+    if (after_pause) {
+        rx_idle_armed = false;
+        REG(NRF_INTENSET) = INT_RX;
+        timer_start(TIMER_SLOT_UART_IDLE, idle_period_us(), rx_idle_timeout);
+    } else {
+        rx_idle_armed = true;
+        REG(NRF_INTENSET) = INT_RX | INT_RXDRDY;
+    }
     return true;
 }
 
@@ -278,6 +317,7 @@ static void rx_halt(void)
 {
     timer_cancel(TIMER_SLOT_UART_IDLE);
     rx_idle_armed = false;
+    rx_starving = false;
     REG(NRF_INTENCLR) = INT_RX | INT_RXDRDY;
     REG(NRF_SHORTS) = 0;
 }
@@ -349,12 +389,33 @@ static void rx_recover(void)
     rx_resume();
 }
 
+/* The ring could not take another buffer, so none was queued and the short
+ * is off: the running buffer's ENDRX ends RX. Deliver it and pause until
+ * uarte_read makes room. If RXSTARTED came with that ENDRX, the short fired
+ * before it was cleared (the handler was a buffer time late): recover. */
+static bool rx_starved_end(void)
+{
+    if (REG(UARTE_EVENTS_RXSTARTED)) {
+        rx_recover();
+        return true;
+    }
+    rx_complete();
+    rx_halt();
+    rx_state = RX_PAUSED;
+    counters.uart_rx_flow_stops++;
+    return true;
+}
+
 /* ENDRX before RXSTARTED: in one invocation both can be pending (ENDRX(A)
  * and the RXSTARTED(B) the short caused), and B's successor can only be
- * queued once A is back. Returns true if it had to recover. */
+ * queued once A is back, and only if the ring has room for both (else the
+ * short goes off and RX pauses at B's end: rx_starved_end). Returns true if
+ * RX left RX_RUNNING. */
 static bool rx_events(void)
 {
     if (REG(UARTE_EVENTS_ENDRX)) {
+        if (rx_starving)
+            return rx_starved_end();
         if (rx_spare != NULL) {
             rx_recover();
             return true;
@@ -362,13 +423,20 @@ static bool rx_events(void)
         rx_complete();
     }
     if (REG(UARTE_EVENTS_RXSTARTED)) {
-        if (rx_spare != NULL && dma_queue_next(&rx_ch, rx_spare, RX_BUF_SIZE) == DMA_OK) {
+        if (rx_spare != NULL && !rx_starving && rx_room_for(2) &&
+            dma_queue_next(&rx_ch, rx_spare, RX_BUF_SIZE) == DMA_OK) {
             rx_spare = NULL;
         } else {
-            /* Nothing to queue (cannot happen while both buffers cycle).
-             * Clear it so that it does not retrigger. The next ENDRX then
-             * takes the recovery path. */
+            /* Nothing queued: clear it so that it does not retrigger. With
+             * a spare at hand that is flow control: the short must not
+             * restart the receiver into the running buffer. (Without a spare,
+             * which cannot happen while both buffers cycle, the next ENDRX
+             * takes the recovery path.) */
             REG(UARTE_EVENTS_RXSTARTED) = 0;
+            if (rx_spare != NULL && !rx_starving) {
+                REG(NRF_SHORTS) = 0;
+                rx_starving = true;
+            }
         }
     }
     return false;
@@ -397,7 +465,7 @@ static bool rx_events(void)
 static void rx_flush(void)
 {
     if (rx_events())
-        return;             /* the recovery just flushed and restarted */
+        return;             /* the recovery just flushed and restarted, or RX paused */
     rx_halt();
     if (REG(UARTE_EVENTS_ENDRX) && REG(UARTE_EVENTS_RXSTARTED) && rx_spare == NULL)
         rx_complete();
@@ -409,6 +477,12 @@ static void rx_flush(void)
  * still coming: wait another period. */
 static void rx_idle_timeout(void)
 {
+    if (rx_state == RX_PAUSED) {
+        /* uarte_read restarts RX; this only retries a restart that failed */
+        if (rx_room_for(1) && !rx_start())
+            rx_retry_later();
+        return;
+    }
     if (rx_state != RX_RUNNING) {
         rx_resume();
         return;
@@ -430,8 +504,10 @@ static void uart_error(void)
     REG(UARTE_ERRORSRC) = src;          /* W1C */
     errorsrc_seen |= src;
     counters.uart_errors++;
-    if (src & UARTE_ERRORSRC_OVERRUN)
+    if (src & UARTE_ERRORSRC_OVERRUN) {
+        counters.uart_rx_fifo_overruns++;
         counters.uart_overruns++;
+    }
 }
 
 void uarte_irq(void)
@@ -482,9 +558,9 @@ void uarte_init(const struct uarte_config *cfg)
     /* PSEL before ENABLE (§4.2); the UARTE then takes the pins over. */
     REG(UARTE_PSEL_TXD) = cfg->pin_tx;
     REG(UARTE_PSEL_RXD) = cfg->pin_rx;
-    REG(UARTE_PSEL_RTS) = UARTE_PSEL_DISCONNECTED;
-    REG(UARTE_PSEL_CTS) = UARTE_PSEL_DISCONNECTED;
-    REG(UARTE_CONFIG) = 0;              /* 8N1, no hardware flow control */
+    REG(UARTE_PSEL_RTS) = cfg->hwfc ? cfg->pin_rts : UARTE_PSEL_DISCONNECTED;
+    REG(UARTE_PSEL_CTS) = cfg->hwfc ? cfg->pin_cts : UARTE_PSEL_DISCONNECTED;
+    REG(UARTE_CONFIG) = cfg->hwfc ? UARTE_CONFIG_HWFC : 0;   /* 8N1 */
     cur_baud = uarte_baud_register(cfg->baud) ? cfg->baud : HILDA_UART_DEFAULT_BAUD;
     REG(UARTE_BAUDRATE) = uarte_baud_register(cur_baud);
     REG(UARTE_ENABLE) = UARTE_ENABLE_UARTE;
@@ -495,23 +571,33 @@ void uarte_init(const struct uarte_config *cfg)
     REG(UARTE_ERRORSRC) = REG(UARTE_ERRORSRC);
     REG(NRF_INTEN) = INT_TX;            /* the whole mask at once; rx_start adds RX */
     rx_state = RX_FLUSHING;             /* until rx_start succeeds */
+    rx_starving = false;
     if (!rx_start())
         rx_retry_later();
 }
 
 size_t uarte_write(const uint8_t *data, size_t len)
 {
-    if (len == 0 || len > ring_free(&tx_ring))
+    if (len == 0)
         return 0;
+    if (len > ring_free(&tx_ring)) {
+        counters.uart_tx_ring_overflows += (uint32_t)len;
+        return 0;
+    }
     ring_write(&tx_ring, data, (uint32_t)len);
     tx_kick();
     return len;
 }
 
+/* Making room may end a flow-control pause: RX restarts once the ring can
+ * take both buffers again (so it does not pause again after one). */
 size_t uarte_read(uint8_t *data, size_t len)
 {
     uint32_t n = len > HILDA_UART_RX_CAPACITY ? HILDA_UART_RX_CAPACITY : (uint32_t)len;
-    return ring_read(&rx_ring, data, n);
+    uint32_t got = ring_read(&rx_ring, data, n);
+    if (rx_state == RX_PAUSED && rx_room_for(2) && !rx_start())
+        rx_retry_later();
+    return got;
 }
 
 /* Written on the fly, as a PC's serial port does: a byte on the wire in

@@ -9,10 +9,13 @@
 
 #include "hilda/protocol.h"
 
-/* Pins in PSEL format (pin | port << 5). */
+/* Pins in PSEL format (pin | port << 5). With hwfc, RTS and CTS are routed
+ * and CONFIG.HWFC is set (see uarte.c, "Flow control"). */
 struct uarte_config {
     uintptr_t base;         /* NRF_UARTE0_BASE; unit tests pass a fake block */
     uint32_t pin_tx, pin_rx;
+    bool hwfc;
+    uint32_t pin_rts, pin_cts;
     uint32_t baud;
 };
 

@@ -141,6 +141,7 @@ static void load_in_packet(void)
 {
     uint16_t left = (uint16_t)(ep0.reply.len - ep0.done);
     uint16_t n = left > USBD_EP_MAXPACKET ? USBD_EP_MAXPACKET : left;
+    // cppcheck-suppress knownConditionTrueFalse ; n is 0 when the reply is all sent (ep0 is global state)
     if (n == 0)
         ep0.zlp_pending = false;         /* this empty packet is the ZLP */
     ep0.last_packet = ep0.done + n == ep0.reply.len && !ep0.zlp_pending;

@@ -64,7 +64,8 @@ static uint8_t call(uint8_t op, const uint8_t *payload, size_t n)
 {
     uint8_t req[1 + 1100];
     req[0] = op;
-    memcpy(req + 1, payload, n);
+    if (n)   /* payload may be NULL when n is 0: memcpy(_, NULL, 0) is undefined */
+        memcpy(req + 1, payload, n);
     assert_true(request(req, 1 + n) >= 3);
     assert_int_equal(resp[0], DFU_OP_RESPONSE);
     assert_int_equal(resp[1], op);

@@ -76,6 +76,10 @@ static void hw_poll(void)
         R(UARTE_TASKS_STARTRX) = 0;
         hw_rx.starts++;
         hw_rx_latch();
+        /* bytes that waited in the FIFO go into the new buffer first */
+        for (uint32_t i = 0; i < hw_fifo_len && hw_rx.fill < hw_rx.max; i++)
+            hw_rx.buf[hw_rx.fill++] = hw_fifo[i];
+        hw_fifo_len = 0;
     }
     if (R(UARTE_TASKS_STOPRX) && !hw_ignore_stop) {
         R(UARTE_TASKS_STOPRX) = 0;
@@ -401,6 +405,7 @@ static void test_tx_all_or_nothing(void **state)
     assert_int_equal(st.tx_free, 48);
     assert_int_equal(uarte_write(data, 48), 48);
     assert_int_equal(uarte_write(data, 1), 0);             /* full */
+    assert_int_equal(counters.uart_tx_ring_overflows, HILDA_UART_TX_CAPACITY + 1 + 100 + 1);
     hw_poll();
     hw_tx_finish();                                        /* 2000 gone, 48 start */
     irq();
@@ -421,6 +426,7 @@ static void test_tx_stream(void **state)
     uint32_t sent = 0;
     while (sent < 65536) {
         uint32_t n = 65536 - sent < sizeof chunk ? 65536 - sent : sizeof chunk;
+        // cppcheck-suppress knownConditionTrueFalse ; n is 1..333 here
         for (uint32_t i = 0; i < n; i++)
             chunk[i] = pattern(sent + i);
         if (uarte_write(chunk, n) == n) {
@@ -493,17 +499,76 @@ static void test_rx_stream_64k(void **state)
     assert_int_equal(hw_rx.starts, 1);
 }
 
-static void test_rx_ring_full_drops_and_counts(void **state)
+/* The host drains late: RX pauses with no buffer latched (RTS off with
+ * HWFC) before the ring would overflow, and the read that makes room
+ * restarts it. The model fails on a FIFO overrun, so nothing may be lost. */
+static void test_rx_ring_full_pauses_rx_until_read(void **state)
 {
     (void)state;
-    uint32_t n = HILDA_UART_RX_CAPACITY + 2 * RX_BUF;
+    /* buffers are handed out while the ring can take them all back full,
+     * plus a FLUSHRX's bytes: 15 buffers fit before RX must pause */
+    uint32_t n = 15 * RX_BUF;
     send(0, n, true);
+    assert_false(hw_rx.active);
+    assert_int_equal(R(NRF_SHORTS), 0);
+    assert_int_equal(counters.uart_rx_flow_stops, 1);
     struct hilda_uart_status st;
     uarte_status(&st);
-    assert_int_equal(st.rx_available, HILDA_UART_RX_CAPACITY);
-    assert_int_equal(counters.uart_overruns, 2 * RX_BUF);
-    assert_int_equal(counters.uart_rx_bytes, n);
-    expect_read(0, HILDA_UART_RX_CAPACITY);     /* the oldest kept, the newest dropped */
+    assert_int_equal(st.rx_available, n);
+    /* the sender stops, but up to 4 bytes on their way still arrive (§4.2) */
+    for (uint32_t i = n; i < n + 4; i++)
+        hw_rx_byte(pattern(i));
+    assert_false(fake_timers[TIMER_SLOT_UART_IDLE].running);
+    expect_read(0, n);                           /* room again: RX restarts */
+    hw_poll();
+    assert_int_equal(hw_rx.starts, 2);
+    assert_true(hw_rx.active);
+    assert_int_equal(hw_rx.fill, 4);             /* the FIFO's bytes came first */
+    assert_true(fake_timers[TIMER_SLOT_UART_IDLE].running);
+    irq();                                       /* its RXSTARTED: the spare is queued */
+    assert_int_equal(R(NRF_SHORTS), UARTE_SHORT_ENDRX_STARTRX);
+    send(n + 4, 2 * RX_BUF - 4, true);
+    expect_read(n, 2 * RX_BUF);
+    assert_int_equal(counters.uart_rx_ring_overflows, 0);
+    assert_int_equal(counters.uart_rx_fifo_overruns, 0);
+    assert_int_equal(counters.uart_overruns, 0);
+    assert_int_equal(counters.uart_rx_bytes, n + 2 * RX_BUF);
+}
+
+/* The idle flush of a paused receiver's FIFO bytes needs no buffer of the
+ * ring's: a flush while RX is paused is not started, and reading restarts. */
+static void test_rx_paused_ignores_idle_timer(void **state)
+{
+    (void)state;
+    send(0, 15 * RX_BUF, true);
+    assert_false(hw_rx.active);
+    uint32_t starts = hw_rx.starts;
+    fake_timer_fire(TIMER_SLOT_UART_IDLE);        /* a stale timer, if any, does nothing */
+    hw_poll();
+    assert_int_equal(hw_rx.starts, starts);
+    assert_false(hw_rx.active);
+    uint8_t one;
+    assert_int_equal(uarte_read(&one, 1), 1);    /* not enough room yet: stays paused */
+    hw_poll();
+    assert_false(hw_rx.active);
+    expect_read(1, 15 * RX_BUF - 1);
+    hw_poll();
+    assert_true(hw_rx.active);
+}
+
+/* Flow control on: RTS and CTS routed, CONFIG.HWFC set. */
+static void test_init_with_flow_control(void **state)
+{
+    (void)state;
+    struct uarte_config c = cfg;
+    c.hwfc = true;
+    c.pin_rts = 17;
+    c.pin_cts = 22;
+    uarte_init(&c);
+    hw_poll();
+    assert_int_equal(R(UARTE_PSEL_RTS), 17);
+    assert_int_equal(R(UARTE_PSEL_CTS), 22);
+    assert_int_equal(R(UARTE_CONFIG), UARTE_CONFIG_HWFC);
 }
 
 /* ---- idle flush -------------------------------------------------------- */
@@ -737,6 +802,7 @@ static void test_error_counting(void **state)
     assert_int_equal(R(UARTE_ERRORSRC), UARTE_ERRORSRC_OVERRUN | (1u << 2));  /* W1C */
     assert_int_equal(counters.uart_errors, 1);
     assert_int_equal(counters.uart_overruns, 1);
+    assert_int_equal(counters.uart_rx_fifo_overruns, 1);
 
     R(UARTE_ERRORSRC) = 1u << 3;                /* BREAK */
     R(UARTE_EVENTS_ERROR) = 1;
@@ -762,7 +828,9 @@ int main(void)
         TR(test_tx_stream),
         T(test_rx_double_buffer),
         TR(test_rx_stream_64k),
-        TR(test_rx_ring_full_drops_and_counts),
+        TR(test_rx_ring_full_pauses_rx_until_read),
+        TR(test_rx_paused_ignores_idle_timer),
+        T(test_init_with_flow_control),
         TR(test_rx_idle_flush),
         TR(test_rx_flush_empty_fifo_trusts_no_stale_amount),
         TR(test_idle_period_follows_baud),

@@ -89,7 +89,7 @@ static void test_get_version(void **state)
 {
     (void)state;
     const uint8_t expected[8] = {
-        0x00, 0x01,                          /* HILDA_PROTOCOL_VERSION 0x0100 */
+        0x01, 0x01,                          /* HILDA_PROTOCOL_VERSION 0x0101 */
         HILDA_FW_MINOR, HILDA_FW_MAJOR,
         0, 0, 0, 0,                          /* no HILDA_GIT_HASH in unit tests */
     };
@@ -320,15 +320,23 @@ static void test_get_counters(void **state)
     (void)state;
     counters.dma_usbd = 0xAABBCCDD;
     counters.button_presses = 7;
+    counters.uart_rx_fifo_overruns = 1;
+    counters.uart_rx_ring_overflows = 2;
+    counters.uart_tx_ring_overflows = 3;
+    counters.uart_rx_flow_stops = 4;
     assert_stall(in(0x7F, 0, 0));
-    assert_in(in(HILDA_REQ_GET_COUNTERS, 0, 255), 64, true);
+    assert_in(in(HILDA_REQ_GET_COUNTERS, 0, 255), 80, false);    /* protocol 1.1: 20 words */
     assert_int_equal(le32_at(buf + 0), 2);           /* setups, this one included */
     assert_int_equal(le32_at(buf + 4), 1);           /* stalls */
     assert_int_equal(le32_at(buf + 20), 0xAABBCCDD);
     assert_int_equal(buf[20], 0xDD);
     assert_int_equal(le32_at(buf + 56), 7);
     assert_int_equal(le32_at(buf + 60), 64000000);
-    assert_in(in(HILDA_REQ_GET_COUNTERS, 0, 64), 64, false);
+    assert_int_equal(le32_at(buf + 64), 1);          /* the UART loss counters, appended */
+    assert_int_equal(le32_at(buf + 68), 2);
+    assert_int_equal(le32_at(buf + 72), 3);
+    assert_int_equal(le32_at(buf + 76), 4);
+    assert_in(in(HILDA_REQ_GET_COUNTERS, 0, 64), 64, false);  /* what a 1.0 reader asks for */
     assert_in(in(HILDA_REQ_GET_COUNTERS, 0, 8), 8, false);
     assert_int_equal(buf[8], 0xA5);
 }

@@ -55,7 +55,7 @@ static void print_stats(FILE *f, const struct hilda_version *v, const struct hil
     fprintf(f, "firmware %u.%u (git %08x), vendor protocol %u.%u\n", v->firmware >> 8, v->firmware & 0xFF, v->git_hash,
             v->protocol >> 8, v->protocol & 0xFF);
     for (size_t i = 0; i < HILDA_COUNTERS_FIELDS; i++)
-        fprintf(f, "  %-16s %10u\n", hilda_counter_names[i], hilda_counter_value(k, i));
+        fprintf(f, "  %-22s %10u\n", hilda_counter_names[i], hilda_counter_value(k, i));
     if (k->core_hz)
         fprintf(f, "  EP0 handling: last %.2f us, worst %.2f us\n", k->ep0_cycles_last * 1e6 / k->core_hz,
                 k->ep0_cycles_max * 1e6 / k->core_hz);

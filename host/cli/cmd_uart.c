@@ -16,7 +16,8 @@ static const char usage[] =
     "(UART_STATUS), waiting while the TX buffer is full (up to --timeout without progress); TEXT is\n"
     "sent as given (no newline added), - reads the bytes from stdin. recv: UART_READ until N bytes came,\n"
     "or nothing came for --idle ms, or --max-time ms passed. baud: UART_SET_BAUD (9600 .. 1000000, the\n"
-    "rates of HILDA_UART_BAUDS). status: baud, tx_free, rx_available, errorsrc.\n\n"
+    "rates of HILDA_UART_BAUDS). status: baud, tx_free, rx_available, errorsrc, and the loss counters\n"
+    "(FIFO overruns, RX and TX ring overflows, flow-control pauses; GET_COUNTERS).\n\n"
     "  -x, --hex HEX          send: the bytes as hex\n"
     "      --dump             recv: show a hex dump\n"
     "  -n, --count N          recv: stop after N bytes (default: until idle)\n"
@@ -263,13 +264,24 @@ static enum hilda_status uart_run(struct cmd_io *io, void *args, struct hilda_er
         return HILDA_OK;
     case UART_STATUS: {
         struct hilda_uart_status u;
-        if ((st = hilda_uart_status(io->d, &u, e)))
+        struct hilda_counters k;
+        if ((st = hilda_uart_status(io->d, &u, e)) || (st = hilda_get_counters(io->d, &k, e)))
             return st;
-        if (io->reply)
-            hj_set(io->reply, "status", json_uart_status(&u));
+        if (io->reply) {
+            json_t *j = json_uart_status(&u);
+            /* where bytes were lost (docs/protocol.md, GET_COUNTERS 1.1) */
+            hj_set_uint(j, "rx_fifo_overruns", k.uart_rx_fifo_overruns);
+            hj_set_uint(j, "rx_ring_overflows", k.uart_rx_ring_overflows);
+            hj_set_uint(j, "tx_ring_overflows", k.uart_tx_ring_overflows);
+            hj_set_uint(j, "rx_flow_stops", k.uart_rx_flow_stops);
+            hj_set(io->reply, "status", j);
+        }
         if (io->text)
-            fprintf(io->text, "baud %u, tx_free %u, rx_available %u, errorsrc 0x%x\n", u.baud, u.tx_free,
-                    u.rx_available, u.errorsrc);
+            fprintf(io->text, "baud %u, tx_free %u, rx_available %u, errorsrc 0x%x\n"
+                    "lost: %u received bytes overran the FIFO, %u overflowed the RX ring (host too slow), "
+                    "%u refused by the full TX ring; RX paused %u times for flow control\n",
+                    u.baud, u.tx_free, u.rx_available, u.errorsrc, k.uart_rx_fifo_overruns,
+                    k.uart_rx_ring_overflows, k.uart_tx_ring_overflows, k.uart_rx_flow_stops);
         return HILDA_OK;
     }
     }

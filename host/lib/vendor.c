@@ -11,7 +11,8 @@
 const char *const hilda_counter_names[HILDA_COUNTERS_FIELDS] = {
     "setups", "stalls", "bus_resets", "suspends", "resumes", "dma_usbd", "dma_uarte_tx", "dma_uarte_rx",
     "uart_errors", "uart_overruns", "uart_rx_bytes", "uart_tx_bytes", "ep0_cycles_last", "ep0_cycles_max",
-    "button_presses", "core_hz",
+    "button_presses", "core_hz", "uart_rx_fifo_overruns", "uart_rx_ring_overflows", "uart_tx_ring_overflows",
+    "uart_rx_flow_stops",
 };
 
 uint32_t hilda_counter_value(const struct hilda_counters *c, size_t i)
@@ -19,7 +20,8 @@ uint32_t hilda_counter_value(const struct hilda_counters *c, size_t i)
     const uint32_t v[HILDA_COUNTERS_FIELDS] = {
         c->setups, c->stalls, c->bus_resets, c->suspends, c->resumes, c->dma_usbd, c->dma_uarte_tx,
         c->dma_uarte_rx, c->uart_errors, c->uart_overruns, c->uart_rx_bytes, c->uart_tx_bytes,
-        c->ep0_cycles_last, c->ep0_cycles_max, c->button_presses, c->core_hz,
+        c->ep0_cycles_last, c->ep0_cycles_max, c->button_presses, c->core_hz, c->uart_rx_fifo_overruns,
+        c->uart_rx_ring_overflows, c->uart_tx_ring_overflows, c->uart_rx_flow_stops,
     };
     return i < HILDA_COUNTERS_FIELDS ? v[i] : 0;
 }
@@ -38,10 +40,15 @@ enum hilda_status hilda_get_version(struct hilda_device *d, struct hilda_version
 
 enum hilda_status hilda_get_counters(struct hilda_device *d, struct hilda_counters *c, struct hilda_error *e)
 {
-    uint8_t b[HILDA_COUNTERS_WIRE];
-    enum hilda_status st = hilda_ctrl_in_exact(d, HILDA_REQTYPE_IN, HILDA_REQ_GET_COUNTERS, 0, 0, b, sizeof b, e);
+    uint8_t b[HILDA_COUNTERS_WIRE] = { 0 };
+    struct usb_setup s = { HILDA_REQTYPE_IN, HILDA_REQ_GET_COUNTERS, 0, 0, sizeof b };
+    size_t got = 0;
+    enum hilda_status st = hilda_ctrl(d, &s, b, 0, &got, e);
     if (st)
         return st;
+    if (got != HILDA_COUNTERS_WIRE && got != HILDA_COUNTERS_WIRE_1_0)
+        return hilda_fail(e, HILDA_ERR_PROTOCOL, "GET_COUNTERS answered %zu bytes, not %d (or %d from protocol 1.0)",
+                          got, HILDA_COUNTERS_WIRE, HILDA_COUNTERS_WIRE_1_0);
     uint32_t w[HILDA_COUNTERS_FIELDS];
     for (size_t i = 0; i < HILDA_COUNTERS_FIELDS; i++)
         w[i] = hilda_le32(b, sizeof b, 4 * i);
@@ -49,7 +56,8 @@ enum hilda_status hilda_get_counters(struct hilda_device *d, struct hilda_counte
         .setups = w[0], .stalls = w[1], .bus_resets = w[2], .suspends = w[3], .resumes = w[4],
         .dma_usbd = w[5], .dma_uarte_tx = w[6], .dma_uarte_rx = w[7], .uart_errors = w[8],
         .uart_overruns = w[9], .uart_rx_bytes = w[10], .uart_tx_bytes = w[11], .ep0_cycles_last = w[12],
-        .ep0_cycles_max = w[13], .button_presses = w[14], .core_hz = w[15],
+        .ep0_cycles_max = w[13], .button_presses = w[14], .core_hz = w[15], .uart_rx_fifo_overruns = w[16],
+        .uart_rx_ring_overflows = w[17], .uart_tx_ring_overflows = w[18], .uart_rx_flow_stops = w[19],
     };
     return HILDA_OK;
 }

@@ -14,8 +14,11 @@
 /* Reply sizes on the wire (protocol.h asserts the struct sizes). */
 #define HILDA_VERSION_WIRE   8
 #define HILDA_UART_STATUS_WIRE 16
-#define HILDA_COUNTERS_WIRE  64
-#define HILDA_COUNTERS_FIELDS 16
+#define HILDA_COUNTERS_WIRE  80
+#define HILDA_COUNTERS_FIELDS 20
+/* Protocol 1.0 firmware answers GET_COUNTERS with the first 16 fields only:
+ * the UART loss counters it lacks read as 0. */
+#define HILDA_COUNTERS_WIRE_1_0 64
 
 enum hilda_status hilda_get_version(struct hilda_device *d, struct hilda_version *v, struct hilda_error *e);
 enum hilda_status hilda_get_counters(struct hilda_device *d, struct hilda_counters *c, struct hilda_error *e);

@@ -18,7 +18,7 @@
  * pid.codes for testing; hilda must never ship under it). */
 #define HILDA_USB_VID              0x1209
 #define HILDA_USB_PID              0x0001
-#define HILDA_PROTOCOL_VERSION     0x0100   /* major.minor, BCD-like */
+#define HILDA_PROTOCOL_VERSION     0x0101   /* major.minor, BCD-like; 1.1 appended the UART loss counters */
 
 #define HILDA_REQTYPE_OUT          USB_RT_VENDOR_DEVICE_OUT   /* 0x40 */
 #define HILDA_REQTYPE_IN           USB_RT_VENDOR_DEVICE_IN    /* 0xC0 */
@@ -123,20 +123,25 @@ struct hilda_counters {
     uint32_t dma_uarte_tx;
     uint32_t dma_uarte_rx;
     uint32_t uart_errors;     /* EVENTS_ERROR */
-    uint32_t uart_overruns;   /* ERRORSRC.OVERRUN, plus bytes dropped because the RX ring was full */
+    uint32_t uart_overruns;   /* uart_rx_fifo_overruns + uart_rx_ring_overflows (1.0's one loss count) */
     uint32_t uart_rx_bytes;
     uint32_t uart_tx_bytes;
     uint32_t ep0_cycles_last; /* DWT cycles from the EP0SETUP interrupt to the next stage armed */
     uint32_t ep0_cycles_max;
     uint32_t button_presses;  /* SW1 */
     uint32_t core_hz;         /* the clock the cycle counts are in (64000000) */
+    /* protocol 1.1: where UART bytes were lost, and how often flow control held the sender off */
+    uint32_t uart_rx_fifo_overruns;   /* ERRORSRC.OVERRUN: a byte met a full 4-byte FIFO (flow control off) */
+    uint32_t uart_rx_ring_overflows;  /* received bytes dropped: the host did not drain the RX ring in time */
+    uint32_t uart_tx_ring_overflows;  /* bytes refused: the TX ring was full (UART_WRITE's data, the banner) */
+    uint32_t uart_rx_flow_stops;      /* times RX paused (RTS off) until the host made room in the RX ring */
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct hilda_version) == 8, "wire size");
 _Static_assert(sizeof(struct hilda_uart_status) == 16, "wire size");
 _Static_assert(sizeof(struct hilda_image_info) == 16, "image layout");
-_Static_assert(sizeof(struct hilda_counters) == 64, "wire size");
+_Static_assert(sizeof(struct hilda_counters) == 80, "wire size");
 #endif
 
 #endif

@@ -59,7 +59,7 @@ def test_ready_and_hello(batch):
 def test_example_from_the_issue(batch):
     r = batch.raw('{"id":1,"cmd":"ctrl","bmRequestType":192,"bRequest":1,"wValue":0,"wIndex":0,"wLength":8,'
                   '"timeout_ms":1000}')
-    assert r["id"] == 1 and r["ok"] and len(r["data"]) == 16 and r["data"].startswith("00010100")
+    assert r["id"] == 1 and r["ok"] and len(r["data"]) == 16 and r["data"].startswith("01010100")
 
 
 def test_errors(batch):
@@ -86,7 +86,7 @@ def test_device_commands(batch):
     dev = batch.ok("info")["device"]
     assert dev["id"] == "1209:0001" and dev["serial"] == "1209CAFE00D0BEEF"
     assert batch.ok("list")["devices"][0]["path"] == dev["path"]
-    assert batch.ok("version")["version"]["protocol"] == "1.0"
+    assert batch.ok("version")["version"]["protocol"] == "1.1"
     assert batch.ok("echo", data="a1b2c3")["data"] == "a1b2c3"
     e = batch.ok("echo", length=200, read_length=100)
     assert e["read"] == 100 and e["match"]

@@ -58,7 +58,7 @@ def test_desc_file_malformed(hilda, tmp_path):
 def test_ctrl_in(hilda):
     r = hilda("ctrl", "in", "vendor", "device", "get_version", "0", "0", "8")
     assert r.rc == 0, r
-    assert "vendor GET_VERSION" in r.out and ": 8 bytes" in r.out and "0000  00 01 01 00" in r.out
+    assert "vendor GET_VERSION" in r.out and ": 8 bytes" in r.out and "0000  01 01 01 00" in r.out   # protocol 1.1, firmware 0.1
     j = hilda("ctrl", "0x80", "get_descriptor", "0x0100", "0", "18", "--json").json
     assert j["data"] == "120101020000004009120100010001020301" and j["length"] == 18
     j = hilda("ctrl", "i", "s", "d", "6", "0x0200", "0", "1024", "--json").json

@@ -46,7 +46,7 @@ def test_echo(hilda):
 def test_stats(hilda):
     j = hilda("stats", "--json").json
     k = j["counters"]
-    assert j["version"]["protocol"] == "1.0"
+    assert j["version"]["protocol"] == "1.1"
     assert k["core_hz"] == 64000000 and k["setups"] > 0 and "ep0_us_max" in k
     assert hilda("stats", "--reset").rc == 0
     k = hilda("stats", "--json").json["counters"]
@@ -91,6 +91,8 @@ def test_uart_send_recv(hilda, uart_pty):
 def test_uart_status_and_baud(hilda):
     j = hilda("uart", "status", "--json").json
     assert j["status"]["tx_free"] <= 2048 and j["status"]["baud"] in (9600, 115200, 1000000)
+    assert j["status"]["rx_fifo_overruns"] == 0 and j["status"]["rx_ring_overflows"] == 0, j
+    assert hilda("uart", "status").out.count("overflowed the RX ring") == 1
     assert hilda("uart", "baud", "1000000").rc == 0
     assert hilda("uart", "status", "--json").json["status"]["baud"] == 1000000
     assert hilda("uart", "baud", "115200").rc == 0
