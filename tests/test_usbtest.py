@@ -1,19 +1,22 @@
 """The Linux kernel's own usbtest battery against the dongle (docs/hil.md, "The kernel's usbtest
-battery"): usbtest/run boots the Debian kernel in a throwaway qemu VM (PVH, TCG, no root) whose xHCI
-controller gets the dongle through qemu's usb-host, binds usbtest.ko and runs its cases.
+battery"): usbtest/run boots the Debian kernel in a throwaway qemu VM (PVH, TCG, no root) whose virtual
+USB host controller (UHCI: docs/hil.md says why) gets the dongle through qemu's usb-host,
+binds usbtest.ko and runs its cases.
 
-One VM run does every case, once per module, against a short-lived emulated dongle of its own (as
-tests/test_flash.py does), so the session's dongle is untouched. If the firmware has the Gadget Zero
-personality (HILDA_REQ_SET_PERSONALITY) the dongle is switched to it first and the stock usbtest binds
-it with gz_info (control and bulk cases); otherwise usbtest binds the hilda personality "generic"ally,
-which gives it no endpoints, so only the control cases run. Each test's report carries the kernel's
-verdict and its dmesg lines (record_property and the failure text). The whole job's time is in the
-report's information block when the module runs in one process, and in every test's JUnit property
-usbtest_job_seconds (xdist workers cannot write the report's information block)."""
+One VM run does every case, once per module. On the emulator it runs against a short-lived emulated
+dongle of its own (as tests/test_flash.py does), so the session's dongle is untouched; on a bench it
+runs against the session's dongle and gives it back afterwards. Either way the VM gets the device by
+bus and address (qemu usb-host hostbus/hostaddr), the way a bench must name one of several dongles.
+hilda's firmware is switched to its Gadget Zero personality first (HILDA_REQ_SET_PERSONALITY) and the
+stock usbtest binds it with gz_info (control and bulk cases); a device that already is Gadget Zero
+(0525:a4a0) is used as it is; anything else binds usbtest "generic"ally, which gives it no endpoints,
+so only the control cases run. Each test's report carries the kernel's verdict and its dmesg lines
+(user properties and the failure text). The whole job's time is in the report's information block when
+the module runs in one process, and in every test's JUnit property usbtest_job_seconds (xdist workers
+cannot write the report's information block)."""
 import fcntl
 import json
 import os
-import shutil
 import subprocess
 import time
 
@@ -22,27 +25,17 @@ import pytest
 from rig.emulator import EmulatedDongle
 from rig.vocabulary import APP_PID, APP_VID, P
 
-pytestmark = pytest.mark.emu_only(
-    reason="runs against its own short-lived emulated dongle; on a bench run usbtest/run --hostbus/--hostaddr "
-           "(docs/hil.md)")
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNNER = os.path.join(ROOT, "usbtest", "run")
 GZ_ID = (P["HILDA_GZ_USB_VID"], P["HILDA_GZ_USB_PID"])
-SWITCH_WAIT_S = 10
-CASE_TIMEOUT_S = 30
+SWITCH_WAIT_S = 15
+CASE_TIMEOUT_S = 30                        # a guard per case in the guest, generous for a loaded runner
 
 ISOCHRONOUS = (15, 16, 22, 23)
 INTERRUPT = (25, 26)
 CONTROL_ONLY = (0, 9, 10)                  # standard requests: any binding
-VENDOR_CONTROL = (14, 21)                  # Gadget Zero's 0x5b/0x5c control write/read
-# the order of the run: 24 last, since a case that hangs (uninterruptibly, in the kernel) ends the battery
-GADGET_ZERO_CASES = (0, 9, 10, 14, 21, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 17, 18, 19, 20, 27, 28, 29, 24)
-# Known: case 24 (unlink from bulk queues) never completes against the emulated dongle through qemu's
-# usb-host (validation.md C.5); the guard ends it and the battery with it, so it runs last.
-KNOWN_HANGS = {24: "usbtest case 24 hangs waiting for unlinked URBs through qemu usb-host and the emulated "
-                   "dongle (docs/hil.md); the guest's guard ends it"}
-CASE_SPECS = {24: "24:2:512:0:4:10"}        # usbtest/run's parameters, a shorter guard: it hangs
+# Gadget Zero's profile: control (0, 9, 10), vendor control write/read 0x5b/0x5c (14, 21), bulk source/sink
+GADGET_ZERO_CASES = (0, 9, 10, 14, 21, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 17, 18, 19, 20, 24, 27, 28, 29)
 ALL_CASES = sorted(set(GADGET_ZERO_CASES) | set(ISOCHRONOUS) | set(INTERRUPT))
 
 
@@ -50,81 +43,125 @@ def usb_id(vid, pid):
     return f"{vid:04x}:{pid:04x}"
 
 
-def hilda_json(dongle, *args):
-    proc = subprocess.run([dongle.hilda, *args, "--json"], env=dongle.client_env(), capture_output=True, text=True,
-                          timeout=60)
+def hilda_json(hilda, env, *args):
+    proc = subprocess.run([hilda, *args, "--json"], env=env, capture_output=True, text=True, timeout=120)
     try:
         return proc.returncode, json.loads(proc.stdout)
     except ValueError:
         return proc.returncode, {"stdout": proc.stdout, "stderr": proc.stderr}
 
 
-def switch_to_gadget_zero(dongle):
-    """True when the dongle now shows itself as Gadget Zero; False when the firmware has no such
-    personality (the request fails, or the ID does not appear)."""
-    code, _ = hilda_json(dongle, "ctrl", "out", "vendor", "device", str(P["HILDA_REQ_SET_PERSONALITY"]),
-                         str(P["HILDA_PERSONALITY_GADGET_ZERO"]), str(P["HILDA_GZ_PATTERN_ZEROS"]), "")
-    if code != 0:
-        return False
-    code, _ = hilda_json(dongle, "--device", usb_id(*GZ_ID), "--wait", str(SWITCH_WAIT_S), "list")
+def set_personality(hilda, env, select, personality):
+    """HILDA_REQ_SET_PERSONALITY to the device `select` names; True if the device took it."""
+    code, _ = hilda_json(hilda, env, *select, "ctrl", "out", "vendor", "device", str(P["HILDA_REQ_SET_PERSONALITY"]),
+                         str(personality), str(P["HILDA_GZ_PATTERN_ZEROS"]), "")
     return code == 0
 
 
+def find(hilda, env, vid, pid, serial):
+    """The device VID:PID (with this serial, if known) within SWITCH_WAIT_S, as `hilda list` shows it, or None."""
+    select = ["--device", usb_id(vid, pid)] + (["--serial", serial] if serial else [])
+    code, view = hilda_json(hilda, env, *select, "--wait", str(SWITCH_WAIT_S), "list")
+    devices = view.get("devices", []) if code == 0 else []
+    return devices[0] if devices else None
+
+
 @pytest.fixture(scope="module")
-def battery(pytestconfig, tmp_path_factory):
+def battery(request, pytestconfig, tmp_path_factory):
     """The usbtest/run result (JSON) of one VM run for every case, with hilda's own view of the same
-    dongle and which personality ran. Under xdist the first worker to get here runs the battery and the
+    dongle and which binding ran. Under xdist the first worker to get here runs the battery and the
     others read its result (a file locked in the run's shared temp dir): one VM per run, not per worker."""
-    if not shutil.which("qemu-system-x86_64") or not os.access("/bin/busybox", os.X_OK):
-        pytest.skip("qemu-system-x86 or busybox-static is not installed (scripts/setup)")
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    run = emulated_battery if pytestconfig.hilda_target == "emu" else bench_battery
     if not run_id:
-        return run_battery(pytestconfig, tmp_path_factory)
+        return run(request, pytestconfig, tmp_path_factory)
     shared = tmp_path_factory.getbasetemp().parent / f"usbtest-{run_id}.json"
     with open(str(shared) + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if shared.exists():
             outcome = json.loads(shared.read_text())
         else:
-            outcome = run_battery(pytestconfig, tmp_path_factory)
+            outcome = run(request, pytestconfig, tmp_path_factory)
             shared.write_text(json.dumps(outcome))
     return outcome
 
 
-def run_battery(pytestconfig, tmp_path_factory):
+def emulated_battery(request, pytestconfig, tmp_path_factory):
     build = pytestconfig.hilda_build
     work = tmp_path_factory.mktemp("usbtest")
+    hilda = os.path.join(build, "host", "hilda")
     dongle = EmulatedDongle(os.path.join(build, "emu", "hilda-emu"), pytestconfig.hilda_firmware,
-                            sanitize=pytestconfig.getoption("--sanitize"), workdir=str(work / "emu"),
-                            hilda=os.path.join(build, "host", "hilda"))
+                            sanitize=pytestconfig.hilda_sanitize, workdir=str(work / "emu"), hilda=hilda,
+                            device_id=pytestconfig.hilda_device_id, foreign=pytestconfig.hilda_foreign)
     try:
-        started = time.monotonic()
-        gadget_zero = switch_to_gadget_zero(dongle)
-        vid, pid = GZ_ID if gadget_zero else (APP_VID, APP_PID)
-        _, hilda_view = hilda_json(dongle, "--device", usb_id(vid, pid), "desc")
-        cases = GADGET_ZERO_CASES if gadget_zero else CONTROL_ONLY
-        proc = subprocess.run([RUNNER, "--build", build, "--vid", f"{vid:04x}", "--pid", f"{pid:04x}", "--json",
-                               "--case-timeout", str(CASE_TIMEOUT_S), "--console", str(work / "console.txt"),
-                               "--cases", *[CASE_SPECS.get(c, str(c)) for c in cases]],
-                              env=dongle.client_env(), capture_output=True, text=True)
-        seconds = time.monotonic() - started
-        try:
-            result = json.loads(proc.stdout)
-        except ValueError:
-            result = {"ok": False, "error": f"usbtest/run exited {proc.returncode}: {proc.stderr.strip()}"}
+        outcome = run_battery(pytestconfig, work, hilda, dongle.client_env(), serial="", by_address=True)
         alive = dongle.alive()
         reports = dongle.sanitizer_reports() if alive else []
         loss = "" if alive else dongle.describe_loss()
     finally:
         dongle.stop()
+    assert alive, loss
+    if pytestconfig.hilda_sanitize != "warn":
+        assert reports == [], reports
+    return outcome
+
+
+def bench_battery(request, pytestconfig, tmp_path_factory):
+    """The session's dongle, passed to the VM by bus and address; switched back to hilda's identity
+    afterwards and the session's batch reopened on it."""
+    dut = request.getfixturevalue("dut")
+    usb = request.getfixturevalue("usb")
+    work = tmp_path_factory.mktemp("usbtest")
+    try:
+        return run_battery(pytestconfig, work, dut.hilda, dut.client_env(), serial=dut.serial, by_address=True)
+    finally:
+        if not pytestconfig.hilda_foreign:
+            gz = ["--device", usb_id(*GZ_ID)] + (["--serial", dut.serial] if dut.serial else [])
+            set_personality(dut.hilda, dut.client_env(), gz, P["HILDA_PERSONALITY_HILDA"])
+            usb.call("wait", wait_ms=SWITCH_WAIT_S * 1000)
+
+
+def run_battery(pytestconfig, work, hilda, env, serial, by_address):
+    """Switches hilda's firmware to Gadget Zero (a foreign firmware is taken as it is: Gadget Zero if it
+    has that ID), runs usbtest/run on whichever device is there, and returns {"result", "gadget_zero",
+    "hilda", "seconds"}."""
+    build = pytestconfig.hilda_build
+    started = time.monotonic()
+    if pytestconfig.hilda_foreign:
+        vid, pid = pytestconfig.hilda_device_id
+        device = find(hilda, env, vid, pid, serial)
+        gadget_zero = (vid, pid) == GZ_ID
+    else:
+        own = ["--device", usb_id(APP_VID, APP_PID)] + (["--serial", serial] if serial else [])
+        switched = set_personality(hilda, env, own, P["HILDA_PERSONALITY_GADGET_ZERO"])
+        device = find(hilda, env, *GZ_ID, serial) if switched else None
+        gadget_zero = device is not None
+        if not gadget_zero:
+            device = find(hilda, env, APP_VID, APP_PID, serial)
+        vid, pid = GZ_ID if gadget_zero else (APP_VID, APP_PID)
+    _, hilda_view = hilda_json(hilda, env, "--device", usb_id(vid, pid), *(["--serial", serial] if serial else []),
+                               "desc")
+    cases = GADGET_ZERO_CASES if gadget_zero else CONTROL_ONLY
+    command = [RUNNER, "--build", build, "--vid", f"{vid:04x}", "--pid", f"{pid:04x}", "--json",
+               "--case-timeout", str(CASE_TIMEOUT_S), "--console", str(work / "console.txt"),
+               "--cases", *map(str, cases)]
+    if by_address and device:
+        command += ["--hostbus", str(device["bus"]), "--hostaddr", str(device["address"])]
+    if device is None:
+        result = {"ok": False, "error": f"no device {usb_id(vid, pid)} to give the VM (hilda list found none)"}
+    else:
+        proc = subprocess.run(command, env=env, capture_output=True, text=True)
+        try:
+            result = json.loads(proc.stdout)
+        except ValueError:
+            result = {"ok": False, "error": f"usbtest/run exited {proc.returncode}: {proc.stderr.strip()}"}
+    seconds = time.monotonic() - started
     print(f"usbtest battery: {len(cases)} cases, {'Gadget Zero' if gadget_zero else 'generic'} binding, "
-          f"{seconds:.1f} s for the whole job (emulated dongle, switch, VM boot, cases, power-off)")
+          f"{seconds:.1f} s for the whole job (personality switch, VM boot, cases, power-off)")
     report = pytestconfig.hilda_report
     if report is not None:
         report.info["usbtest battery"] = (f"{seconds:.1f} s, {len(cases)} cases, kernel "
                                           f"{result.get('kernel', '?')}, {result.get('binding', '?')} binding")
-    assert alive, loss
-    assert reports == [], reports
     return {"result": result, "gadget_zero": gadget_zero, "hilda": hilda_view, "seconds": seconds}
 
 
@@ -139,33 +176,29 @@ def verdict(result, case):
 
 
 @pytest.mark.parametrize("case", ALL_CASES)
-def test_usbtest_case(battery, case, record_property):
+def test_usbtest_case(battery, case, request):
+    add_property = request.node.user_properties.append
     if case in ISOCHRONOUS:
-        pytest.skip("isochronous: no personality has isochronous endpoints (and hilda-emu models no ISO EasyDMA)")
+        pytest.skip("isochronous: no personality of hilda's firmware has isochronous endpoints")
     if case in INTERRUPT:
-        pytest.skip("interrupt: no personality has interrupt endpoints")
+        pytest.skip("interrupt: no personality of hilda's firmware has interrupt endpoints")
     if not battery["gadget_zero"] and case not in CONTROL_ONLY:
         pytest.skip("usbtest's generic binding (vendor=/product=) gives it no endpoints and no vendor control "
-                    "requests: only cases 0, 9 and 10 run until the firmware has the Gadget Zero personality")
-    if case in KNOWN_HANGS:
-        record_property("known", KNOWN_HANGS[case])
-    record_property("usbtest_job_seconds", f"{battery['seconds']:.1f}")
-    result = battery["result"]
-    entry, text = verdict(result, case)
-    if case in KNOWN_HANGS and entry["result"] != "pass":
-        record_property("usbtest", text)
-        pytest.xfail(KNOWN_HANGS[case] + "\n" + text)
-    record_property("usbtest", text)
+                    "requests: only cases 0, 9 and 10 run unless the device speaks Gadget Zero")
+    add_property(("usbtest_job_seconds", f"{battery['seconds']:.1f}"))
+    entry, text = verdict(battery["result"], case)
+    add_property(("usbtest", text))
     print(text)
     assert entry["result"] == "pass", text
 
 
-def test_kernel_enumeration_matches_hilda(battery, record_property):
+def test_kernel_enumeration_matches_hilda(battery, request):
+    add_property = request.node.user_properties.append
     """usbcore's view (sysfs in the guest) against `hilda desc --json` of the same dongle."""
     result, view = battery["result"], battery["hilda"]
     sysfs = result.get("device", {})
-    record_property("sysfs", json.dumps(sysfs))
-    record_property("usbtest_job_seconds", f"{battery['seconds']:.1f}")
+    add_property(("sysfs", json.dumps(sysfs)))
+    add_property(("usbtest_job_seconds", f"{battery['seconds']:.1f}"))
     print(f"usbtest battery: the whole job took {battery['seconds']:.1f} s")
     assert sysfs, f"the guest printed no sysfs view: {result.get('error')}"
     device = view["descriptors"]["device"]
