@@ -2,7 +2,15 @@
 emulated one (docs/hil.md).
 
 Options: --target auto|emu|hw, --dongle SERIAL, --rig FILE, --firmware PATH,
---skip-flash, --sanitize off|warn|error, --build DIR, --results DIR.
+--device VID:PID, --foreign, --skip-flash, --sanitize off|warn|fail|error,
+--build DIR, --results DIR.
+Your own firmware (docs/own-firmware.md): --firmware IMAGE --device VID:PID.
+An image without hilda's image-info marker (rig/image.py), or a --device that
+is not hilda's 1209:0001, or --foreign, makes the firmware foreign: the dut
+lacks the hilda_protocol capability, so the suites of hilda's vendor protocol
+skip with that reason and the generic ones run against VID:PID; on the
+emulator the image starts directly (not flashed), on a dongle `hilda flash
+--no-verify` puts it there; its DMA sanitizer reports are warnings.
 The bench rig (hw): --rig FILE or HILDA_RIG names its description (docs/rig.md);
 xdist worker N takes its entry N, and reset and power go through `hilda rig`
 (rig/bench.py). The report says which dongle ran which test.
@@ -15,20 +23,33 @@ to it), uart (pyserial on its UART), emu (the emulator's control channel, for
 subjects only the emulator has).
 Markers: needs(*capabilities) skips a test, with the target's reason, when the
 target lacks one of them (rig/target.py CAPABILITIES); hw_only(reason) and
-emu_only(reason) are for subjects that exist on one target alone."""
+emu_only(reason) are for subjects that exist on one target alone;
+loses_dongle(reason): the test leaves the dongle gone on purpose.
+A lost dongle (rig/recovery.py): after each test that used the dut the
+harness waits for the dongle, else resets or power-cycles it, and the
+session's batch reopens it; the test that lost it fails (unless marked
+loses_dongle or it came back by itself). A dongle that does not come back
+fails that test once with why, and every later test that needs the dongle
+in this session (xdist worker) is skipped: "not run: the dongle did not come
+back after <test>"."""
 import datetime
 import hashlib
 import json
 import os
+import warnings
 
 import pytest
 
+from rig.batch import DeviceError
 from rig.bench import RIG_ENV, Bench, check_enough_entries, entry_for_dongle, entry_for_worker, load_description
 from rig.emulator import EmulatedDongle
 from rig.flasher import FlashError, Flasher
 from rig.hardware import HardwareDongle, find_dongles
 from rig.report import RunReport
-from rig.target import CAPABILITIES
+from rig.image import is_hilda_firmware
+from rig.recovery import DongleWatch
+from rig.target import CAPABILITIES, not_hilda_firmware, parse_usb_id, usb_id_text
+from rig.vocabulary import APP_PID, APP_VID
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,11 +62,20 @@ def pytest_addoption(parser):
     g.addoption("--rig", metavar="FILE",
                 help=f"hw: the bench rig's description (docs/rig.md); default ${RIG_ENV}. Without one the "
                      "tests that need reset or power skip")
-    g.addoption("--firmware", metavar="PATH", help="firmware image (default BUILD/hilda-dongle.elf)")
+    g.addoption("--firmware", metavar="PATH",
+                help="firmware image, ELF, Intel HEX or (hw) an nrfutil package (default BUILD/hilda-dongle.elf); "
+                     "one that is not hilda's needs --device (docs/own-firmware.md)")
+    g.addoption("--device", metavar="VID:PID",
+                help="the USB IDs the firmware under test enumerates as (hex, e.g. cafe:4007); required for "
+                     "firmware that is not hilda's")
+    g.addoption("--foreign", action="store_true",
+                help="treat the firmware as foreign even if it is hilda's (the harness's own test of the skips)")
     g.addoption("--skip-flash", action="store_true",
                 help="do not flash: emu starts the chip with the firmware directly, hw uses what the dongle runs")
-    g.addoption("--sanitize", choices=("off", "warn", "error"), default="warn",
-                help="emu: the DMA sanitizer mode (warn: a report fails the test that caused it, the run goes on)")
+    g.addoption("--sanitize", choices=("off", "warn", "fail", "error"), default=None,
+                help="emu: the DMA sanitizer. fail (default for hilda's firmware): a report fails the test that "
+                     "caused it, the run goes on; warn (default for a foreign image): a report is a warning in "
+                     "the test report, the test passes; error: the first report ends the emulator; off")
     g.addoption("--build", metavar="DIR", default=os.path.join(ROOT, "build"),
                 help="the meson build directory with hilda, hilda-emu and the firmware")
     g.addoption("--results", metavar="DIR", help="results folder (default results/<time>-<target>)")
@@ -56,7 +86,7 @@ def pytest_addoption(parser):
 
 def pytest_ignore_collect(collection_path, config):
     """tests/test_usbtest.py only with --usbtest: it boots a VM, which loads both cores for half a minute."""
-    if collection_path.name == "test_usbtest.py" and not config.getoption("--usbtest"):
+    if collection_path.name.startswith("test_usbtest") and not config.getoption("--usbtest"):
         return True
     return None
 
@@ -81,6 +111,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "emu_only(reason): runs only on the emulated dongle")
     config.addinivalue_line("markers", "needs(*capabilities): skips, with the target's reason, where the target "
                             f"lacks one of them ({', '.join(CAPABILITIES)})")
+    config.addinivalue_line("markers", "loses_dongle(reason): the test leaves the dongle gone on purpose; the "
+                            "harness brings it back (rig/recovery.py) without failing the test")
     target, why = _choose_target(config)
     config.hilda_target = target
     config.hilda_target_why = why
@@ -89,9 +121,15 @@ def pytest_configure(config):
     config.hilda_firmware = os.path.abspath(config.getoption("--firmware") or
                                             os.path.join(build, "hilda-dongle.elf"))
     config.hilda_skip_flash = config.getoption("--skip-flash")
+    config.hilda_device_id, config.hilda_foreign = _firmware_under_test(config, target)
+    config.hilda_sanitize_chosen = config.getoption("--sanitize")
+    config.hilda_sanitize = config.hilda_sanitize_chosen or ("warn" if config.hilda_foreign else "fail")
+    config.option.sanitize = config.hilda_sanitize      # getoption("--sanitize") gives the mode in force
     config.hilda_flash = None          # this process's flash record, set by the dut fixture
     config.hilda_flash_sent = False
     config.hilda_report = None
+    config.hilda_lost = None           # (nodeid, why) of the test after which the dongle did not come back
+    config.hilda_session_batch = None  # the usb fixture's batch, once made: reopened after a recovery
     config.hilda_rig_path, config.hilda_rig_entries = _rig_description(config, target)
     if _is_worker(config):
         return
@@ -102,12 +140,53 @@ def pytest_configure(config):
     report.info["firmware"] = _firmware_identity(config.hilda_firmware) if not config.hilda_skip_flash else \
         ("the firmware already on the dongle (--skip-flash)" if target == "hw" else
          _firmware_identity(config.hilda_firmware) + ", run directly (--skip-flash)")
+    if config.hilda_foreign:
+        report.info["firmware"] += (f"; FOREIGN, device under test {usb_id_text(config.hilda_device_id)}: "
+                                    "the suites of hilda's vendor protocol skip")
     if target == "emu":
-        report.info["sanitizer"] = config.getoption("--sanitize")
+        report.info["sanitizer"] = SANITIZER_MODES[config.hilda_sanitize] + (
+            " (the default for a foreign image)" if config.hilda_foreign and not config.hilda_sanitize_chosen
+            else "")
     report.info["rig"] = _rig_summary(config, target)
     config.hilda_report = report
     if not config.option.xmlpath:
         config.option.xmlpath = os.path.join(report.folder, "junit.xml")
+
+
+SANITIZER_MODES = {
+    "off": "off",
+    "warn": "warn: a report is a warning in this report, the test passes",
+    "fail": "fail: a report fails the test during which it happened",
+    "error": "error: the first report ends the emulator (the test fails, the dongle is gone)",
+}
+
+
+def _firmware_under_test(config, target):
+    """(device_id, foreign): the USB IDs the firmware under test enumerates as
+    (None: hilda's own, found by hilda's defaults) and "" for hilda firmware,
+    else the reason it lacks hilda_protocol. Foreign: --foreign, an image
+    without hilda's marker, or a --device that is not hilda's application ID.
+    A foreign firmware without --device is a usage error: nothing tells us
+    what it enumerates as."""
+    wanted = config.getoption("--device")
+    try:
+        device_id = parse_usb_id(wanted) if wanted else None
+    except ValueError as e:
+        raise pytest.UsageError(str(e))
+    image_used = not (config.hilda_skip_flash and target == "hw")     # hw --skip-flash: the dongle's own
+    foreign_image = image_used and os.path.exists(config.hilda_firmware) and \
+        not is_hilda_firmware(config.hilda_firmware)
+    foreign = config.getoption("--foreign") or foreign_image or \
+        (device_id is not None and device_id != (APP_VID, APP_PID))
+    if not foreign:
+        return device_id, ""
+    if device_id is None:
+        what = (f"{config.hilda_firmware} is not hilda firmware" if foreign_image
+                else "--foreign treats the firmware as someone else's")
+        raise pytest.UsageError(f"{what}: give --device VID:PID, the USB IDs it enumerates as (the harness cannot "
+                                "guess them; docs/own-firmware.md)")
+    forced = config.getoption("--foreign") and not foreign_image
+    return device_id, not_hilda_firmware(device_id) + (" (--foreign)" if forced else "")
 
 
 def _rig_description(config, target):
@@ -216,31 +295,42 @@ def dut(pytestconfig, tmp_path_factory):
     config = pytestconfig
     hilda = _tool(config, "host", "hilda")
     flash = not config.hilda_skip_flash
+    foreign = config.hilda_foreign
+    firmware = dict(device_id=config.hilda_device_id, foreign=foreign)
+    record = {"flashed": False, "image": config.hilda_firmware, "image_git_hash": None,
+              "device_git_hash": None, "identity": None, "entry": None, "seconds": None, "error": None}
     if config.hilda_target == "emu":
         workdir = str(tmp_path_factory.mktemp("emu"))
+        if foreign and flash:
+            # as `hilda-emu --firmware IMAGE`: from its own vector table, 0x1000 (dongle layout) or 0x0 (bare)
+            flash = False
+            record["not_flashed"] = "no: a foreign image starts directly on the emulator (docs/own-firmware.md)"
         # flashing: the chip starts on the bootloader with no application, as a fresh dongle would
         image = _tool(config, "hilda-bootloader-bare.elf") if flash else config.hilda_firmware
         target = EmulatedDongle(_tool(config, "emu", "hilda-emu"), image, bootloader=flash,
-                                sanitize=config.getoption("--sanitize"), workdir=workdir, hilda=hilda)
+                                sanitize=config.hilda_sanitize, workdir=workdir, hilda=hilda, **firmware)
     else:
         modes = ("application", "bootloader") if flash else ("application",)
         bench = _bench(config, hilda, str(tmp_path_factory.mktemp("rig")))
-        target = HardwareDongle(serial=config.getoption("--dongle"), bench=bench, hilda=hilda, modes=modes)
-    record = {"flashed": False, "image": config.hilda_firmware, "image_git_hash": None,
-              "device_git_hash": None, "identity": None, "entry": None, "seconds": None, "error": None}
+        target = HardwareDongle(serial=config.getoption("--dongle"), bench=bench, hilda=hilda, modes=modes,
+                                **firmware)
     config.hilda_flash = record
     failure = None
     try:
         if flash:
-            result = Flasher(target).flash(config.hilda_firmware)
-            record.update(flashed=True, image_git_hash=result["image"]["git_hash"], entry=result["entry"],
+            # a foreign application reports no git hash for hilda flash to check
+            result = Flasher(target).flash(config.hilda_firmware, *(["--no-verify"] if foreign else []))
+            record.update(flashed=True, image_git_hash=result["image"].get("git_hash"), entry=result["entry"],
                           seconds=result["seconds"], objects=result["dfu"]["objects"])
             if target.kind == "hw":
                 target.find_application()
-        identity = target.firmware_identity()
-        target.reported_serial = identity.serial
-        record.update(device_git_hash=f"{identity.git_hash:08x}", identity=str(identity))
-    except (FlashError, LookupError) as e:
+        if foreign:
+            record["identity"] = target.usb_identity()
+        else:
+            identity = target.firmware_identity()
+            target.reported_serial = identity.serial
+            record.update(device_git_hash=f"{identity.git_hash:08x}", identity=str(identity))
+    except (FlashError, LookupError, DeviceError) as e:
         failure = record["error"] = str(e)
     if failure:
         target.stop()
@@ -275,6 +365,8 @@ def pytest_runtest_setup(item):
     if uses_dut and record and record["error"] and config.hilda_flash_sent:
         pytest.skip("not run: flashing the firmware under test failed at session start (the first failed "
                     "test says why)")
+    if uses_dut and config.hilda_lost:
+        pytest.skip(f"not run: the dongle did not come back after {config.hilda_lost[0]}")
     yield
     if uses_dut and config.hilda_flash and not config.hilda_flash_sent:
         config.hilda_flash_sent = True
@@ -285,12 +377,17 @@ def pytest_runtest_setup(item):
 def usb(pytestconfig, dut):
     """A `hilda batch` process bound to the dut: .call(cmd, **args)."""
     batch = dut.open_batch()
-    if dut.kind == "hw":
+    if dut.kind == "hw" and "hilda_protocol" in dut.capabilities:
         # every session starts from a fresh boot of the firmware under test: a
         # soft reset (HILDA_REQ_REBOOT), which the factory bootloader passes
         # straight to the application, unlike a pin reset (reference §6.2)
         batch.call("reset", wait_ms=15000)
+    elif dut.kind == "hw" and "reset" in dut.capabilities:
+        dut.reset()                     # a foreign firmware: through the rig (then a power cycle)
+        batch.call("wait", wait_ms=20000)
+    pytestconfig.hilda_session_batch = batch
     yield batch
+    pytestconfig.hilda_session_batch = None
     batch.close()
 
 
@@ -299,7 +396,8 @@ def uart(dut):
     """pyserial on the dut's UART: the emulator's pseudo-terminal or the rig's adapter."""
     import serial
     _skip_unless_capable(dut, ["uart"])
-    port = serial.Serial(dut.uart_path, 115200, timeout=2)
+    # the firmware uses RTS/CTS (docs/rig.md); a pty ignores CRTSCTS, the emulator models it
+    port = serial.Serial(dut.uart_path, 115200, timeout=2, rtscts=True)
     yield port
     port.close()
 
@@ -344,14 +442,56 @@ def _sanitizer_guard(request):
     before = len(target.sanitizer_reports()) if target.alive() else 0
     yield
     if not target.alive():
-        loss = target.describe_loss()
-        request.node.user_properties.append(("hilda_fault", loss))
-        pytest.fail(f"the {target.kind} dongle is gone after this test:\n{loss}")
+        return          # nothing to ask; _dongle_back says what happened
     new = target.sanitizer_reports()[before:]
     for text in new:
         request.node.user_properties.append(("hilda_sanitizer", text))
-    if new:
+        if request.config.hilda_sanitize == "warn":
+            warnings.warn(DmaSanitizerWarning(f"DMA sanitizer report during this test: {text}"))
+    if new and request.config.hilda_sanitize != "warn":
         pytest.fail("DMA sanitizer report(s) during this test:\n" + "\n".join(new))
+
+
+@pytest.fixture(scope="session")
+def _dongle_watch(dut):
+    """rig/recovery.py's watch over the dut: its own `hilda batch` asks whether the dongle answers."""
+    watch = DongleWatch(dut)
+    yield watch
+    watch.close()
+
+
+@pytest.fixture(autouse=True)
+def _dongle_back(request):
+    """After a test that used the dut: the dongle answers again before the
+    next test (rig/recovery.py: wait, else reset, else power cycle; the
+    session's batch reopens it). The test that lost it fails, unless it came
+    back by itself or the test is marked loses_dongle. A dongle that does not
+    come back fails this test with why, once; pytest_runtest_setup then skips
+    every later test that needs it (no cascade of not_found)."""
+    if "dut" not in request.fixturenames:
+        yield
+        return
+    watch = request.getfixturevalue("_dongle_watch")
+    yield
+    config = request.config
+    outcome = watch.after_test(config.hilda_session_batch)
+    if not outcome.lost:
+        return
+    kind = watch.dut.kind
+    if outcome.back:
+        if outcome.needed_help and not request.node.get_closest_marker("loses_dongle"):
+            pytest.fail(f"the {kind} dongle was gone after this test; {outcome.how}", pytrace=False)
+        return
+    request.node.user_properties.append(("hilda_fault", outcome.how))
+    request.node.user_properties.append(("hilda_lost", _dongle_name(config, watch.dut)))
+    config.hilda_lost = (request.node.nodeid, outcome.how)
+    pytest.fail(f"the {kind} dongle is gone after this test and did not come back:\n{outcome.how}\n"
+                "The later tests of this session that need the dongle are not run (skipped).", pytrace=False)
+
+
+class DmaSanitizerWarning(UserWarning):
+    """A DMA sanitizer report under --sanitize warn (the default for a foreign
+    image): shown in pytest's warnings summary and the run report, not a failure."""
 
 
 def _dongle_name(config, target):
@@ -377,16 +517,23 @@ def pytest_runtest_logreport(report):
             run.sanitizer.append((report.nodeid, value))
         elif key == "hilda_fault":
             run.faults.append((report.nodeid, value))
+        elif key == "hilda_lost":
+            run.info["dongle lost"] = (f"after `{report.nodeid}` ({value}) it did not come back: the later tests "
+                                       "of that session that need it were not run")
         elif key == "hilda_identity":
             run.info["firmware on the device"] = value
         elif key == "hilda_flash":
             _record_flash(config, json.loads(value))
+    dongle = next((value for key, value in report.user_properties if key == "hilda_dongle"), "")
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         message = str(report.longrepr) if report.failed else ""
         if report.skipped and isinstance(report.longrepr, tuple):
             message = report.longrepr[2]
-        dongle = next((value for key, value in report.user_properties if key == "hilda_dongle"), "")
         run.add_result(report.nodeid, report.outcome, report.duration, message, dongle)
+    elif report.when == "teardown" and report.failed:
+        # found after the test (the dongle lost, a sanitizer report): the test's row says so, as JUnit does
+        run.results = [row for row in run.results if row[0] != report.nodeid]
+        run.add_result(report.nodeid, "error", report.duration, str(report.longrepr), dongle)
 
 
 def _record_flash(config, record):

@@ -36,14 +36,15 @@ class HildaBatch:
         if self.ready.get("event") != "ready":
             raise BatchError(f"hilda batch did not start with its ready line: {line!r}")
 
-    def call(self, cmd, **args):
-        """Sends one request and returns its reply; DeviceError when ok is false."""
-        reply = self.raw(cmd, **args)
+    def call(self, cmd, timeout_s=None, **args):
+        """Sends one request and returns its reply; DeviceError when ok is false.
+        timeout_s: how long this one request may take, if longer than the batch's."""
+        reply = self.raw(cmd, timeout_s=timeout_s, **args)
         if not reply.get("ok"):
             raise DeviceError(reply.get("error", "error"), reply.get("message", ""), reply)
         return reply
 
-    def raw(self, cmd, **args):
+    def raw(self, cmd, timeout_s=None, **args):
         with self.lock:
             rid = self.next_id
             self.next_id += 1
@@ -53,7 +54,7 @@ class HildaBatch:
                 self.proc.stdin.flush()
             except (BrokenPipeError, OSError) as e:
                 raise BatchError(f"hilda batch is gone ({self._stderr()})") from e
-            line = self._readline()
+            line = self._readline(timeout_s)
             try:
                 reply = json.loads(line)
             except json.JSONDecodeError as e:
@@ -62,14 +63,15 @@ class HildaBatch:
                 raise BatchError(f"reply {reply!r} does not answer request {rid}")
             return reply
 
-    def _readline(self):
+    def _readline(self, timeout_s=None):
+        timeout_s = max(timeout_s or 0, self.timeout_s)
         result = []
         reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline()), daemon=True)
         reader.start()
-        reader.join(self.timeout_s)
+        reader.join(timeout_s)
         if reader.is_alive():
             self.proc.kill()
-            raise BatchError(f"hilda batch did not answer within {self.timeout_s} s")
+            raise BatchError(f"hilda batch did not answer within {timeout_s} s")
         if not result or not result[0]:
             raise BatchError(f"hilda batch ended ({self._stderr()})")
         return result[0]

@@ -8,7 +8,14 @@ virtual bench is there.
 
 Started on hilda's bootloader (bootloader=True, the default of a pytest
 session: build/hilda-bootloader-bare.elf) the chip has no application until
-`hilda flash` puts one there (rig/flasher.py), as on a real dongle."""
+`hilda flash` puts one there (rig/flasher.py), as on a real dongle.
+A foreign image (TinyUSB, Zephyr, nRF5 SDK: docs/own-firmware.md) is started
+directly, as `hilda-emu --firmware IMAGE` does: one image starts from its own
+vector table, at 0x1000 for the dongle layout or 0x0 for the bare one.
+
+sanitize: hilda-emu's mode (off, warn, error), or "fail", the harness's name
+for warn when a report fails the test that caused it (conftest.py): the
+emulator runs on either way, what a report means is the harness's business."""
 import os
 import shlex
 import signal
@@ -31,11 +38,15 @@ class EmulatedDongle(Target):
     kind = "emu"
 
     def __init__(self, hilda_emu, firmware, sanitize="error", workdir=None, pcap=None, hilda=None,
-                 bootloader=False):
+                 bootloader=False, device_id=None, foreign=""):
         """hilda: the host tool, for firmware_identity() and open_batch().
         bootloader: firmware is hilda's bootloader (an application is flashed
-        afterwards), so reset() acts as the bench rig does (see there)."""
+        afterwards), so reset() acts as the bench rig does (see there).
+        device_id, foreign: see Target (a foreign image's USB IDs, and why it
+        lacks hilda_protocol)."""
         self.hilda = hilda
+        self.device_id = device_id
+        self.foreign = foreign
         self.bootloader = bootloader
         self.sanitize = sanitize
         self.firmware = os.path.abspath(firmware)
@@ -43,7 +54,8 @@ class EmulatedDongle(Target):
         os.makedirs(self.workdir, exist_ok=True)
         self.env_file = os.path.join(self.workdir, "env")
         self.log_path = os.path.join(self.workdir, "hilda-emu.log")
-        args = [hilda_emu, "serve", "--firmware", self.firmware, "--sanitize", sanitize,
+        emu_mode = "warn" if sanitize == "fail" else sanitize
+        args = [hilda_emu, "serve", "--firmware", self.firmware, "--sanitize", emu_mode,
                 "--env-file", self.env_file, "--log", self.log_path]
         if pcap:
             args += ["--pcap", pcap]
@@ -90,7 +102,7 @@ class EmulatedDongle(Target):
 
     @property
     def capabilities(self):
-        missing = {}
+        missing = self.firmware_missing()
         if self.bench is None:
             missing["rig"] = ("hilda-emu exported no virtual bench (HILDA_RIG), or no hilda tool was given: reset "
                               "and power go through the emulator's control channel")

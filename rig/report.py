@@ -30,7 +30,7 @@ class RunReport:
             self.info["flashed"] = (f"yes, by `hilda flash` (entry {first['entry']}, {first.get('objects')} "
                                     f"objects, {first['seconds']:.2f} s)")
         else:
-            self.info["flashed"] = "no (--skip-flash): the firmware was not flashed"
+            self.info["flashed"] = first.get("not_flashed") or "no (--skip-flash): the firmware was not flashed"
         self.info["flashed image git hash"] = first["image_git_hash"] or "-"
         self.info["device git hash"] = first["device_git_hash"] or "-"
         if first.get("identity"):

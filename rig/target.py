@@ -12,6 +12,8 @@ conftest.py hands it to the tests as the `dut` fixture (docs/hil.md).
     dut.bench                   the bench rig, `hilda rig` bound to this dongle (rig/bench.py), or None
     dut.dongle_name()           which dongle this is, for the report
     dut.capabilities            which of the above this target can do, and why not
+    dut.device_id               (vid, pid) the firmware under test enumerates as (None: hilda's own)
+    dut.usb_identity()          what the device says it is in its descriptors (any firmware)
 
 A target that cannot do something raises CapabilityMissing with the reason,
 and says so beforehand in .capabilities, so a test can skip with that reason
@@ -31,7 +33,31 @@ CAPABILITIES = {
     "sanitizer": "the DMA sanitizer's reports (only the emulator watches DMA ownership)",
     "suspend": "suspending and resuming the USB bus on demand",
     "button": "pressing and releasing SW1 on demand",
+    "hilda_protocol": "the device runs hilda's firmware and answers its vendor protocol (docs/protocol.md): "
+                      "echo, counters, fault injection, reboot, the UART bridge, GET_VERSION",
 }
+
+
+def usb_id_text(device_id):
+    """(0x1209, 0x0001) -> "1209:0001", as lsusb and `hilda --device` write it."""
+    return f"{device_id[0]:04x}:{device_id[1]:04x}"
+
+
+def parse_usb_id(text):
+    """"cafe:4007" -> (0xCAFE, 0x4007); ValueError with a sentence otherwise."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 2 or not all(1 <= len(p) <= 4 for p in parts):
+            raise ValueError
+        return int(parts[0], 16), int(parts[1], 16)
+    except ValueError:
+        raise ValueError(f"--device {text!r} is not VID:PID in hex (e.g. cafe:4007)") from None
+
+
+def not_hilda_firmware(device_id):
+    """The reason a target lacks hilda_protocol when its firmware is someone else's."""
+    return (f"the device under test is {usb_id_text(device_id)}, not hilda firmware: "
+            "it does not speak hilda's vendor protocol")
 
 
 class CapabilityMissing(RuntimeError):
@@ -100,6 +126,8 @@ class Target(abc.ABC):
     reported_serial = ""   # the serial the running firmware reported (firmware_identity), for the report
     uart_path = ""         # the serial port wired to the dongle's UART ("" if none)
     bench = None           # rig/bench.py's Bench for this dongle's rig entry, None without a rig
+    device_id = None       # (vid, pid) the firmware under test enumerates as; None: hilda's 1209:0001
+    foreign = ""           # "" for hilda firmware, else why it lacks hilda_protocol (not_hilda_firmware)
 
     @property
     @abc.abstractmethod
@@ -160,9 +188,16 @@ class Target(abc.ABC):
         """What `hilda flash` needs to reset the dongle into DFU mode through the rig (rig/flasher.py)."""
         return self.bench.flash_args() if self.bench is not None else []
 
+    def firmware_missing(self):
+        """{"hilda_protocol": reason} when the firmware under test is not hilda's, else {}:
+        the part of .capabilities that depends on the firmware, not on the target."""
+        return {"hilda_protocol": self.foreign} if self.foreign else {}
+
     def select_args(self):
-        """hilda's selection options for this dongle."""
-        return ["--serial", self.serial] if self.serial else []
+        """hilda's selection options for this dongle: its IDs when they are not
+        hilda's (hilda looks for 1209:0001 by default), its serial when known."""
+        ids = ["--device", usb_id_text(self.device_id)] if self.device_id else []
+        return ids + (["--serial", self.serial] if self.serial else [])
 
     def open_batch(self):
         """A `hilda batch` process bound to this dongle (rig/batch.py)."""
@@ -188,6 +223,22 @@ class Target(abc.ABC):
                 batch.close()
         return FirmwareIdentity(protocol=fields["protocol"], firmware=fields["firmware"],
                                 git_hash=fields["git_hash"], serial=serial)
+
+    def usb_identity(self, batch=None):
+        """What the device says it is, from hilda's `info` (its IDs, product
+        and serial strings): the identity of any firmware, hilda's or not.
+        The serial it reports is kept for the report (reported_serial)."""
+        own = batch is None
+        if own:
+            batch = self.open_batch()
+        try:
+            device = batch.call("info")["device"]
+        finally:
+            if own:
+                batch.close()
+        self.reported_serial = device.get("serial") or ""
+        product = device.get("product") or "no product string"
+        return f"{usb_id_text((device['vid'], device['pid']))} {product}, serial {device.get('serial') or '-'}"
 
     def _missing(self, name):
         reason = self.capabilities.reason(name) or "not implemented for this target"

@@ -55,6 +55,25 @@ def device_descriptor(usb):
     return ctrl_in(usb, **get_descriptor_request(USB.DT_DEVICE, wLength=USB.DT_DEVICE_SIZE))
 
 
+def bulk_endpoints(descriptors):
+    """The bEndpointAddress of every bulk endpoint of the active configuration's
+    alternate settings 0 (where they are after SET_CONFIGURATION), from
+    `hilda desc`'s "descriptors": whatever firmware the device runs."""
+    active = descriptors.get("active_configuration")
+    found = []
+    for config in descriptors.get("configurations", []):
+        parsed = config.get("descriptors", [])
+        if not parsed or parsed[0].get("bConfigurationValue") != active:
+            continue
+        alternate = 0
+        for d in parsed:
+            if d.get("type") == "interface":
+                alternate = d.get("bAlternateSetting", 0)
+            elif d.get("type") == "endpoint" and alternate == 0 and d.get("transfer_type") == "Bulk":
+                found.append(d["bEndpointAddress"])
+    return found
+
+
 __all__ = ["P", "USB", "LANGID_EN_US", "VENDOR_IN", "VENDOR_OUT", "EP1_IN", "EP1_OUT", "EP0", "EP0_IN",
            "ctrl_in", "ctrl_out", "vendor_in", "vendor_out", "get_descriptor_request", "descriptor_value",
-           "pattern", "device_descriptor"]
+           "pattern", "device_descriptor", "bulk_endpoints"]

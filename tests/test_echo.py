@@ -6,6 +6,8 @@ import pytest
 
 from helpers import pattern, vendor_in, vendor_out
 
+pytestmark = pytest.mark.needs("hilda_protocol")     # ECHO_WRITE / ECHO_READ
+
 BOUNDARIES = [0, 1, 2, 63, 64, 65, 127, 128, 129, 255, 256, 511, 512, 513, 1023, 1024, 1025,
               2047, 2048, 2049, 4095, 4096]
 

@@ -21,9 +21,13 @@ from rig.hardware import HILDA_BOOTLOADER_IDS
 from rig.vocabulary import APP_PID, APP_VID
 import dfu_package
 
-pytestmark = pytest.mark.emu_only(
-    reason="each test flashes its own emulated dongle started on the bootloader; on a bench the session's "
-           "own flash at start is the hardware test of hilda flash")
+pytestmark = [
+    pytest.mark.emu_only(
+        reason="each test flashes its own emulated dongle started on the bootloader; on a bench the session's "
+               "own flash at start is the hardware test of hilda flash"),
+    # the firmware under test is flashed and must report its git hash (GET_VERSION) afterwards
+    pytest.mark.needs("hilda_protocol"),
+]
 
 APP_ADDRESS = 0x1000
 BOOTLOADER_ADDRESS = 0xE0000

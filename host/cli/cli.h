@@ -65,6 +65,9 @@ void cli_print_exit_codes(FILE *f);
 /* Reports a failure (a sentence on stderr; with --json also an error
  * object on stdout) and returns the exit code for it. */
 int cli_fail(struct cli *c, const struct hilda_error *e);
+/* cli_fail whose --json error object also carries partial's fields (a
+ * command's results before it stopped: cmd_io.partial); partial may be NULL. */
+int cli_fail_partial(struct cli *c, const struct hilda_error *e, const json_t *partial);
 int cli_usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 enum hilda_status cli_context(struct cli *c, struct hilda_error *e);

@@ -223,12 +223,14 @@ static enum hilda_status open_for_command(struct cmd_io *io, bool vendor, struct
     return st;
 }
 
-static enum hilda_status run_command(struct batch *b, struct batch_request *r, json_t *reply, struct hilda_error *e)
+static enum hilda_status run_command(struct batch *b, struct batch_request *r, json_t *reply, bool *partial,
+                                     struct hilda_error *e)
 {
     struct batch_front f = { b, r->req };
     struct cmd_io io = { .c = b->c, .d = b->d, .reply = reply, .open = open_for_command, .front = &f };
     enum hilda_status st = r->cmd->run(&io, r->args, e);
     b->d = io.d;   /* the run may have closed or replaced it (reset) */
+    *partial = io.partial;
     for (const char *const *k = r->cmd->batch_omits; k && *k; k++)
         json_object_del(reply, *k);
     return st;
@@ -322,13 +324,18 @@ static json_t *handle_line(struct batch *b, const char *line, size_t len)
     hj_set_bool(reply, "ok", true);
     hj_set_str(reply, "cmd", r.name);
     hilda_interrupted = 0;
-    enum hilda_status st = r.session >= 0 ? session[r.session].fn(b, r.req, reply, &e) : run_command(b, &r, reply, &e);
+    bool partial = false;
+    enum hilda_status st = r.session >= 0 ? session[r.session].fn(b, r.req, reply, &e)
+                                          : run_command(b, &r, reply, &partial, &e);
     after(b, st);
     if (st) {
         if (!e.status)
             hilda_fail(&e, st, "%s failed", r.name);
+        json_t *error = reply_error(r.id, r.name, &e);
+        if (partial)   /* what the command got before it stopped rides on the error reply */
+            json_object_update_missing(error, reply);
         json_decref(reply);
-        reply = reply_error(r.id, r.name, &e);
+        reply = error;
     }
     batch_request_free(&r);
     return reply;

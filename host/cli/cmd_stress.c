@@ -18,7 +18,9 @@ static const char usage[] =
     "               (the seed is printed: --seed replays a run)\n"
     "  async        many control transfers in flight at once, each verified, completing in order\n"
     "A progress bar on a terminal (none when piped), a summary at the end.\n"
-    "Exit 0 when everything verified, 1 when anything did not.\n\n"
+    "Exit 0 when everything verified, 1 when anything did not. A device lost mid-run is exit 5\n"
+    "(no_device): the summary, marked PARTIAL (--json: \"partial\": true), still gives what was\n"
+    "verified before the loss.\n\n"
     "      --max-length N     descriptors: the largest wLength (default 1024)\n"
     "      --step N           descriptors and echo: length step (default 1)\n"
     "      --echo-max N       echo: the largest length (default 4096)\n"
@@ -169,23 +171,30 @@ static enum hilda_status stress_run(struct cmd_io *io, void *args, struct hilda_
         if (io->text)
             print_stress_report(io->text, &reports[i]);
     }
-    if (!st) {
-        io->check_failed = failures > 0;
-        if (io->reply && a->report_only) {
-            hj_set(io->reply, "report", json_stress_report(&reports[0]));
-        } else if (io->reply) {
-            hj_set_uint(io->reply, "seed", a->o.seed);
-            json_t *pieces = json_array();
-            for (size_t i = 0; i < done; i++)
-                hj_append(pieces, json_stress_report(&reports[i]));
-            hj_set(io->reply, "pieces", pieces);
-            hj_set_uint(io->reply, "transfers", transfers);
-            hj_set_uint(io->reply, "failures", failures);
-        }
-        if (io->text)
-            fprintf(io->text, "summary: %llu transfers, %llu failures%s\n", (unsigned long long)transfers,
-                    (unsigned long long)failures, failures ? "" : ": every answer verified");
+    /* A stop (device lost, interrupted) keeps what was verified before it:
+     * the summary is marked partial and the front-end's error reply and
+     * exit code (no_device: 5) say why it stopped. */
+    bool partial = st != HILDA_OK;
+    io->check_failed = failures > 0;
+    io->partial = partial;
+    if (io->reply && a->report_only) {
+        hj_set(io->reply, "report", json_stress_report(&reports[0]));
+    } else if (io->reply) {
+        hj_set_uint(io->reply, "seed", a->o.seed);
+        json_t *pieces = json_array();
+        for (size_t i = 0; i < done; i++)
+            hj_append(pieces, json_stress_report(&reports[i]));
+        hj_set(io->reply, "pieces", pieces);
+        hj_set_uint(io->reply, "transfers", transfers);
+        hj_set_uint(io->reply, "failures", failures);
     }
+    if (io->reply)
+        hj_set_bool(io->reply, "partial", partial);
+    if (io->text)
+        fprintf(io->text, "summary%s: %llu transfers, %llu failures%s\n",
+                partial ? " (PARTIAL: the run stopped early, see the error below)" : "",
+                (unsigned long long)transfers, (unsigned long long)failures,
+                failures ? "" : partial ? ": every answer before the stop verified" : ": every answer verified");
     for (size_t i = 0; i < done; i++)
         hilda_stress_report_free(&reports[i]);
     return st;

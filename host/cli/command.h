@@ -32,6 +32,8 @@ struct cmd_io {
     FILE *text;                 /* where text for people goes, or NULL (JSON) */
     struct progress *progress;  /* for the library's progress callbacks; NULL: none */
     bool check_failed;          /* run sets it when the device answered but a check failed (exit 1) */
+    bool partial;               /* run sets it when it stops on an error with results so far in reply:
+                                   the error reply keeps them (ok false, error, message, and these) */
     /* Opens the device the way the front-end does (argv: the selection
      * options; batch: the session's device, the request's wait_ms and
      * timeout_ms); vendor: a dongle in bootloader mode is refused. */

@@ -97,9 +97,14 @@ void cli_print_exit_codes(FILE *f)
 
 int cli_fail(struct cli *c, const struct hilda_error *e)
 {
+    return cli_fail_partial(c, e, NULL);
+}
+
+int cli_fail_partial(struct cli *c, const struct hilda_error *e, const json_t *partial)
+{
     fprintf(stderr, "hilda%s%s: %s\n", c->command ? " " : "", c->command ? c->command : "", e->message);
     if (c->json) {
-        json_t *j = json_object();
+        json_t *j = partial ? json_deep_copy(partial) : json_object();
         hj_set_bool(j, "ok", false);
         if (c->command)
             hj_set_str(j, "command", c->command);
@@ -262,6 +267,7 @@ json_t *json_stress_report(const struct hilda_stress_report *r)
     hj_set_uint(j, "verified", r->verified);
     hj_set_uint(j, "failures", r->failures);
     hj_set_uint(j, "stalls_expected", r->stalls_expected);
+    hj_set_bool(j, "partial", r->partial);
     hj_set_real(j, "seconds", r->seconds);
     hj_set_real(j, "transfers_per_second", r->seconds > 0 ? (double)r->transfers / r->seconds : 0);
     if (r->piece == HILDA_STRESS_RANDOM)
@@ -333,6 +339,8 @@ void print_stress_report(FILE *f, const struct hilda_stress_report *r)
             r->seconds > 0 ? (double)r->transfers / r->seconds : 0.0);
     if (r->piece == HILDA_STRESS_RANDOM)
         fprintf(f, "  seed %llu", (unsigned long long)r->seed);
+    if (r->partial)
+        fprintf(f, "  PARTIAL: stopped early");
     fputc('\n', f);
     for (size_t i = 0; i < r->failed.n; i++)
         fprintf(f, "    FAIL %s\n", r->failed.v[i].reason);

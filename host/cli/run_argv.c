@@ -43,7 +43,7 @@ int cli_run_command(struct cli *c, const struct cmd *cmd, int argc, char **argv)
     if (st) {
         if (!e.status)
             hilda_fail(&e, st, "%s failed", c->command);
-        rc = cli_fail(c, &e);
+        rc = cli_fail_partial(c, &e, io.partial ? io.reply : NULL);
     } else {
         if (io.reply && !hj_print(io.reply, stdout))
             rc = hilda_status_exit_code(HILDA_ERR_IO);

@@ -387,6 +387,7 @@ enum hilda_status hilda_dfu_update(const struct hilda_dfu_transport *t, const ui
     /* The MTU counts SLIP-encoded bytes: every payload byte may need two,
      * and the opcode one more (Nordic's hosts compute the same). */
     unsigned mtu = report->mtu < MTU_MAX ? report->mtu : MTU_MAX;
+    // cppcheck-suppress knownConditionTrueFalse ; report->mtu is the bootloader's answer: any value
     if (mtu < 7) {
         st = hilda_fail(e, HILDA_ERR_PROTOCOL, "the bootloader reports an MTU of %u bytes: too small", report->mtu);
         goto out;

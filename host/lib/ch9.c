@@ -219,6 +219,9 @@ static bool load_basics(struct hilda_ch9 *c, struct hilda_error *e)
     if (st)
         return false;
     hilda_parse_config(c->cfg, c->cfg_len, NULL, &c->cl, NULL);
+    /* Only the endpoints of alternate setting 0, the one every interface is in after SET_CONFIGURATION:
+     * usbfs refuses I/O on an endpoint of another alternate setting (ENOENT, proc_do_submiturb). */
+    bool default_alt = true;
     for (size_t i = 0; i < c->cl.n; i++) {
         const struct hilda_desc *x = &c->cl.v[i];
         if (!x->decoded)
@@ -227,8 +230,10 @@ static bool load_basics(struct hilda_ch9 *c, struct hilda_error *e)
             c->cfg_value = x->u.config.bConfigurationValue;
             c->n_interfaces = x->u.config.bNumInterfaces;
         }
-        if (x->kind == HILDA_KIND_ENDPOINT && (x->u.ep.bmAttributes & USB_EP_XFER_MASK) >= USB_EP_XFER_BULK &&
-            c->neps < CH9_MAX_EPS) {
+        if (x->kind == HILDA_KIND_INTERFACE)
+            default_alt = x->u.intf.bAlternateSetting == 0;
+        if (x->kind == HILDA_KIND_ENDPOINT && default_alt &&
+            (x->u.ep.bmAttributes & USB_EP_XFER_MASK) >= USB_EP_XFER_BULK && c->neps < CH9_MAX_EPS) {
             bool dup = false;
             for (unsigned k = 0; k < c->neps; k++)
                 dup |= c->eps[k] == x->u.ep.bEndpointAddress;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "checks.h"
 #include "device.h"
@@ -61,6 +62,15 @@ bool hilda_ch9_check_selected(const struct hilda_ch9_check *k, const char *only)
 /* True when `only` selects at least one check of the registry: the CLI
  * refuses an --only that would run nothing. */
 bool hilda_ch9_only_matches_any(const char *only);
+
+/* The configuration value 9.13-set-configuration-invalid sends: one no
+ * configuration of the device uses. Devices number their n_configs
+ * configurations 1..n_configs by convention, and `configured` is the value
+ * the first one declares; the answer is the smallest value above both, or,
+ * when that would not fit in a byte, the largest value below 256 that is
+ * neither `configured` nor 1..n_configs (1 when all 255 are taken). Never 0
+ * (valid: the Address state). */
+uint8_t hilda_ch9_unused_config_value(uint8_t configured, uint8_t n_configs);
 
 /* Returns HILDA_OK when the battery ran (check results in out); an error
  * only when it could not go on (device gone, interrupted). */

@@ -25,7 +25,7 @@ struct hilda_ch9 {
     uint8_t *cfg;            /* configuration 0, full */
     size_t cfg_len;
     struct hilda_desc_list cl;
-    uint8_t eps[CH9_MAX_EPS];   /* bulk and interrupt endpoints of the first configuration */
+    uint8_t eps[CH9_MAX_EPS];   /* bulk and interrupt endpoints of the first configuration, alt setting 0 */
     unsigned neps;
     unsigned n_interfaces;
     uint8_t cfg_value;

@@ -91,10 +91,22 @@ CH9_CHECK(ch9_set_configuration)
         ch9_add(c, k, c->setcfg.ok ? HILDA_PASS : HILDA_FAIL, "%s", c->setcfg.reason);
 }
 
+uint8_t hilda_ch9_unused_config_value(uint8_t configured, uint8_t n_configs)
+{
+    unsigned above = (configured > n_configs ? configured : n_configs) + 1u;
+    if (above <= UINT8_MAX)
+        return (uint8_t)above;
+    /* 255 is taken: the largest free value below it (there is one unless all 255 are configurations) */
+    unsigned v = UINT8_MAX;
+    while (v > 1 && (v == configured || v <= n_configs))
+        v--;
+    return (uint8_t)v;
+}
+
 CH9_CHECK(ch9_set_configuration_invalid)
 {
-    uint8_t v = c->setcfg.value;
-    struct usb_setup s = { USB_RT_DEVICE_OUT, USB_REQ_SET_CONFIGURATION, (uint16_t)(v + 1 == 0 ? 2 : v + 1), 0, 0 };
+    uint8_t v = hilda_ch9_unused_config_value(c->setcfg.value, c->dd.bNumConfigurations);
+    struct usb_setup s = { USB_RT_DEVICE_OUT, USB_REQ_SET_CONFIGURATION, v, 0, 0 };
     ch9_expect_stall(c, k, s, false);
 }
 

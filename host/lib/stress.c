@@ -200,7 +200,8 @@ static enum hilda_status stress_descriptors(struct run *x, uint8_t *buf)
         cand[nc].wValue = USB_DESC_VALUE(USB_DT_STRING, set.strings[i].index);
         cand[nc++].wIndex = set.strings[i].langid;
     }
-    for (unsigned v = 0; v < HILDA_VARIANT_COUNT && nc < MAX_TARGETS; v++) {
+    /* GET_VARIANT is hilda's vendor request: only hilda firmware has the variants */
+    for (unsigned v = 0; v < HILDA_VARIANT_COUNT && nc < MAX_TARGETS && x->d->info.mode == HILDA_MODE_APP; v++) {
         snprintf(cand[nc].name, sizeof cand[nc].name, "variant %s", hilda_variant_name(v));
         cand[nc].vendor = true;
         cand[nc++].wValue = (uint16_t)v;
@@ -656,12 +657,14 @@ static enum hilda_status stress_random(struct run *x, uint8_t *buf)
         } else {
             char what[128];
             hilda_describe_request(&p.s, what, sizeof what);
+            /* a data reply that came but was not the one expected: say how it differs */
+            const char *how = "";
+            if (r == HILDA_OK && want == W_DATA)
+                how = got != expect ? " with the wrong length" : " with wrong bytes";
             failure(x, "step %u (seed %llu): %s%s: expected %s, got %s%s", i, (unsigned long long)x->o->seed, what,
                     stalled_by_fault ? " after FAULT_STALL" : "",
                     want == W_STALL ? "STALL" : want == W_OK ? "success" : "data",
-                    r ? hilda_status_name(r) : "success",
-                    r ? "" : want == W_DATA && got != expect ? " with the wrong length"
-                             : want == W_DATA ? " with wrong bytes" : "");
+                    r ? hilda_status_name(r) : "success", how);
             /* back to a known state: consume any fault, empty the echo buffer */
             consume_fault(x->d, buf);
             hilda_echo_write(x->d, NULL, 0, NULL);
@@ -719,13 +722,16 @@ static enum hilda_status stress_async(struct run *x)
     if (x->o->progress)
         x->o->progress(x->o->progress_ctx, "async", 0, total);
     st = hilda_ctrl_async(x->d, v, total, flight, 0, &le);
-    x->r->transfers += total;
-    if (st) {
-        if (x->e)
-            *x->e = le;
-        goto out;
-    }
+    if (st && x->e)
+        *x->e = le;
+    /* After a stop (device gone, interrupted) the transfers the device
+     * answered before it (data or a STALL) are still verified; those that
+     * never completed, or ended with the stop's error (no_device, cancelled,
+     * an I/O error as the device went), are neither counted nor failures. */
     for (unsigned i = 0; i < total; i++) {
+        if (st && (v[i].order < 0 || (v[i].status != HILDA_OK && v[i].status != HILDA_ERR_STALL)))
+            continue;
+        x->r->transfers++;
         const struct usb_setup *s = &v[i].setup;
         bool device = s->wValue == USB_DESC_VALUE(USB_DT_DEVICE, 0);
         const uint8_t *ref = s->bRequest == HILDA_REQ_ECHO_READ ? echo : device ? dev : cfg;
@@ -744,9 +750,8 @@ static enum hilda_status stress_async(struct run *x)
             x->r->stalls_expected += stall;
         }
     }
-    if (x->o->progress)
+    if (x->o->progress && !st)
         x->o->progress(x->o->progress_ctx, "async", total, total);
-out:
     free(v);
     free(bufs);
     return st;
@@ -771,6 +776,7 @@ enum hilda_status hilda_stress_run(struct hilda_device *d, enum hilda_stress_pie
     default: st = hilda_fail(e, HILDA_ERR_USAGE, "unknown stress piece"); break;
     }
     r->seconds = (double)(hilda_now_ns() - t0) / 1e9;
+    r->partial = st != HILDA_OK;
     free(buf);
     return st;
 }

@@ -55,6 +55,8 @@ struct hilda_stress_report {
     uint64_t stalls_expected;/* requests expected to STALL (and did) */
     double seconds;
     uint64_t seed;           /* random */
+    bool partial;            /* the piece stopped early (device gone, interrupted): the counts are what
+                                was verified before that, the error says why it stopped */
     struct hilda_checks failed;   /* the first max_reported failures, one sentence each */
 };
 
@@ -64,7 +66,8 @@ void hilda_stress_report_init(struct hilda_stress_report *r, enum hilda_stress_p
 void hilda_stress_report_free(struct hilda_stress_report *r);
 
 /* Runs one piece. HILDA_OK when it ran to the end (failures are in the
- * report); an error when it could not (device gone, interrupted). */
+ * report); an error when it could not (device gone, interrupted): then the
+ * report is marked partial and keeps what was verified before the stop. */
 enum hilda_status hilda_stress_run(struct hilda_device *d, enum hilda_stress_piece p, const struct hilda_stress_options *o,
                                    struct hilda_stress_report *r, struct hilda_error *e);
 

@@ -92,10 +92,10 @@ static void check_device(const struct hilda_desc_set *s, const struct hilda_devi
                            "a high-speed device must answer GET_DESCRIPTOR(DEVICE_QUALIFIER)");
 }
 
+/* 1.3 KB, on the stack (bits, not bools: it was an 8 KB calloc per configuration). */
 struct ifstate {
     bool seen[256];
-    uint8_t max_alt_plus1[256];
-    bool alts[256][32];       /* alternate settings seen (the first 32) */
+    uint32_t alts[256];       /* bit a: alternate setting a seen (the first 32) */
 };
 
 static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda_findings *f,
@@ -140,11 +140,8 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
         hilda_findings_add(f, W, "C9-CFG-POWER", where, "bus-powered but bMaxPower is 0 mA");
     check_string_ref(s, c->iConfiguration, "iConfiguration", where, f);
 
-    struct ifstate *ifs = calloc(1, sizeof *ifs);
-    if (!ifs) {
-        hilda_desc_list_free(&l);
-        return;
-    }
+    struct ifstate ifstate = { 0 };
+    struct ifstate *ifs = &ifstate;
     unsigned distinct = 0;
     size_t cur_if = SIZE_MAX;       /* index in l of the current interface descriptor */
     unsigned ep_count = 0;
@@ -187,10 +184,10 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
                                        d->bAlternateSetting);
             }
             if (d->bAlternateSetting < 32) {
-                if (ifs->alts[d->bInterfaceNumber][d->bAlternateSetting])
+                if (ifs->alts[d->bInterfaceNumber] & 1u << d->bAlternateSetting)
                     hilda_findings_add(f, E, "C9-IF-DUP", at, "interface %u alternate setting %u appears twice",
                                        d->bInterfaceNumber, d->bAlternateSetting);
-                ifs->alts[d->bInterfaceNumber][d->bAlternateSetting] = true;
+                ifs->alts[d->bInterfaceNumber] |= 1u << d->bAlternateSetting;
             }
             if (d->bInterfaceClass == 0)
                 hilda_findings_add(f, E, "C9-IF-CLASS", at, "bInterfaceClass 0 is reserved");
@@ -293,7 +290,7 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
     for (unsigned n = 0; n < 256; n++) {
         bool gap = false;
         for (unsigned a = 0; a < 32; a++) {
-            if (!ifs->alts[n][a])
+            if (!(ifs->alts[n] & 1u << a))
                 gap = true;
             else if (gap) {
                 hilda_findings_add(f, W, "C9-IF-ALT", where,
@@ -314,7 +311,6 @@ static void check_config(const struct hilda_desc_set *s, size_t ci, struct hilda
                 break;
             }
     }
-    free(ifs);
 
     /* GET_STATUS self-powered bit against this configuration (TD 9.18), when it is the active one */
     if (s->status.present && s->status.len >= 1 && s->active_config == c->bConfigurationValue) {

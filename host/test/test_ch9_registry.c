@@ -191,14 +191,35 @@ static void docs_table_is_the_registry(void **state)
     assert_non_null(m);
     print_table(m);
     fclose(m);
-    if (!have || strcmp(have, want) != 0) {
+    bool same = have && strcmp(have, want) == 0;
+    if (!same)
         fprintf(stderr, "%s: the table of chapter 9 checks under \"%s\" %s the registry (host/lib/ch9.c).\n"
                         "Put this table there:\n\n%s\n", docs_path, TABLE_HEADING, have ? "differs from" : "is missing from",
                 want);
-        free(have);
+    free(have);   /* once, before fail_msg, which does not return */
+    if (!same)
         fail_msg("docs/host.md's check table is not the registry");
-    }
-    free(have);
+}
+
+/* 9.13-set-configuration-invalid's value: never a configuration's, never 0, and no wrap at 255
+ * (it once sent 0x0100 there: `v + 1 == 0` on a promoted uint8_t is never true). */
+static void invalid_configuration_value(void **state)
+{
+    (void)state;
+    assert_int_equal(hilda_ch9_unused_config_value(1, 1), 2);
+    assert_int_equal(hilda_ch9_unused_config_value(1, 3), 4);    /* not configuration 2 of three */
+    assert_int_equal(hilda_ch9_unused_config_value(7, 1), 8);
+    assert_int_equal(hilda_ch9_unused_config_value(254, 1), 255);
+    assert_int_equal(hilda_ch9_unused_config_value(255, 1), 254);
+    assert_int_equal(hilda_ch9_unused_config_value(255, 254), 1);  /* only 1..254 and 255 are used: none left */
+    assert_int_equal(hilda_ch9_unused_config_value(1, 255), 1);
+    for (unsigned v = 1; v <= UINT8_MAX; v++)
+        for (unsigned n = 0; n < 4; n++) {
+            uint8_t got = hilda_ch9_unused_config_value((uint8_t)v, (uint8_t)n);
+            assert_int_not_equal(got, 0);
+            assert_int_not_equal(got, v);
+            assert_true(got > n);
+        }
 }
 
 int main(int argc, char **argv)
@@ -210,6 +231,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(only_rule),
         cmocka_unit_test(todays_ids_covered),
         cmocka_unit_test(docs_table_is_the_registry),
+        cmocka_unit_test(invalid_configuration_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,8 @@ void fake_bootloader_restart(struct fake_bootloader *b)
 static void respond(struct fake_bootloader *b, uint8_t op, uint8_t result, const uint8_t *payload, size_t n)
 {
     uint8_t msg[64] = { DFU_OP_RESPONSE, op, result };
-    memcpy(msg + 3, payload, n);
+    if (n)   /* payload may be NULL when n is 0: memcpy(_, NULL, 0) is undefined */
+        memcpy(msg + 3, payload, n);
     b->out_len = slip_encode(msg, n + 3, b->out, sizeof b->out);
     b->out_pos = 0;
 }

@@ -2,9 +2,23 @@
 the middle of a run: a clean error, never a hang. The timeouts below only
 catch a hang (they are far above any transfer timeout involved): nothing
 here asserts how fast anything is."""
+import json
+import re
 import time
 
 HANG = 60   # seconds
+# EasyDMA transfers the dongle makes before the unplug in the partial-result tests: some tens of control
+# transfers answered, whatever the machine's load (each transfer is a few DMAs)
+TRAFFIC_DMAS = 400
+
+
+def unplug_after_traffic(control):
+    """Waits (bounded) until the dongle has answered some transfers, then unplugs it."""
+    start = control("counters")["dma_transfers"]
+    end = time.monotonic() + HANG
+    while control("counters")["dma_transfers"] - start < TRAFFIC_DMAS and time.monotonic() < end:
+        time.sleep(0.05)
+    control("power", on=False)
 
 
 def test_reset_and_wait(hilda):
@@ -30,8 +44,7 @@ def test_bootloader_without_a_bootloader(hilda):
 
 def test_unplugged_during_stress(hilda, control):
     p = hilda.popen("stress", "echo", "--echo-max", "4096")
-    time.sleep(1.0)
-    control("power", on=False)
+    unplug_after_traffic(control)      # not a fixed sleep: under load the stress may not have begun
     try:
         out, err = p.communicate(timeout=HANG)
     finally:
@@ -43,14 +56,52 @@ def test_unplugged_during_stress(hilda, control):
 
 def test_unplugged_during_async_queue(hilda, control):
     p = hilda.popen("stress", "async", "--transfers", "100000", "--in-flight", "64", "--json")
-    time.sleep(1.0)
-    control("power", on=False)
+    unplug_after_traffic(control)
     try:
         out, err = p.communicate(timeout=HANG)
     finally:
         control("power", on=True)
     assert p.returncode == 5, (out, err)
     assert '"error":"no_device"' in out
+    # what was verified before the loss survives, marked partial (an async queue verifies after it ends)
+    j = json.loads(out.strip().splitlines()[-1])
+    assert j["ok"] is False and j["error"] == "no_device" and j["exit_code"] == 5 and j["partial"] is True, j
+    piece = j["pieces"][0]
+    assert piece["piece"] == "async" and piece["partial"] is True, piece
+    assert piece["verified"] > 0 and piece["failures"] == 0, piece
+    assert piece["transfers"] == piece["verified"] == j["transfers"], j
+
+
+def test_unplugged_during_async_queue_text_keeps_the_partial_summary(hilda, control):
+    p = hilda.popen("stress", "async", "--transfers", "100000", "--in-flight", "64")
+    unplug_after_traffic(control)
+    try:
+        out, err = p.communicate(timeout=HANG)
+    finally:
+        control("power", on=True)
+    assert p.returncode == 5, (out, err)
+    m = re.search(r"^async +(\d+) transfers +(\d+) verified +0 failed .*PARTIAL: stopped early$", out, re.M)
+    assert m and int(m.group(1)) == int(m.group(2)) > 0, out
+    assert f"summary (PARTIAL: the run stopped early, see the error below): {m.group(1)} transfers, 0 failures: " \
+           "every answer before the stop verified" in out, out
+    assert "went away" in err, err
+
+
+def test_batch_stress_reply_keeps_the_partial_report(hilda, control):
+    p = hilda.popen("batch")
+    assert json.loads(p.stdout.readline())["event"] == "ready"
+    p.stdin.write(json.dumps({"id": 1, "cmd": "stress", "piece": "async", "transfers": 100000,
+                              "in_flight": 64}) + "\n")
+    p.stdin.flush()
+    unplug_after_traffic(control)
+    try:
+        out, err = p.communicate(json.dumps({"id": 2, "cmd": "quit"}) + "\n", timeout=HANG)
+    finally:
+        control("power", on=True)
+    reply = json.loads(out.splitlines()[0])
+    assert reply["id"] == 1 and reply["ok"] is False and reply["error"] == "no_device", reply
+    report = reply["report"]
+    assert report["partial"] is True and report["verified"] > 0 and report["failures"] == 0, reply
 
 
 def test_unplugged_while_waiting_for_a_delayed_reply(hilda, control):
