@@ -78,7 +78,7 @@ static enum hilda_mode mode_of(uint16_t vid, uint16_t pid)
     return HILDA_MODE_OTHER;
 }
 
-static void path_of(libusb_device *dev, char *out, size_t cap)
+void hilda_usb_path(libusb_device *dev, char *out, size_t cap)
 {
     uint8_t ports[8];
     int n = libusb_get_port_numbers(dev, ports, (int)sizeof ports);
@@ -87,7 +87,7 @@ static void path_of(libusb_device *dev, char *out, size_t cap)
         snprintf(out + at, cap - (size_t)at, "-0");
         return;
     }
-    for (int i = 0; i < n && (size_t)at < cap; i++)
+    for (int i = 0; i < n && at >= 0 && (size_t)at < cap; i++)
         at += snprintf(out + at, cap - (size_t)at, "%c%u", i ? '.' : '-', ports[i]);
 }
 
@@ -188,7 +188,7 @@ enum hilda_status hilda_discover(libusb_context *ctx, const struct hilda_selecto
         x->bus = libusb_get_bus_number(devs[i]);
         x->address = libusb_get_device_address(devs[i]);
         x->speed = libusb_get_device_speed(devs[i]);
-        path_of(devs[i], x->path, sizeof x->path);
+        hilda_usb_path(devs[i], x->path, sizeof x->path);
         if (sel->path && strcmp(sel->path, x->path) != 0)
             continue;
         x->dev = libusb_ref_device(devs[i]);

@@ -69,6 +69,10 @@ enum hilda_status hilda_discover(libusb_context *ctx, const struct hilda_selecto
 void hilda_devinfo_free(struct hilda_devinfo *list, size_t n);
 
 /* Opens the one device matching sel, waiting up to wait_ms for it to appear. */
+/* The device's bus-port path as `hilda list` shows it and --path takes ("1-1.4"; "1-0" for a root
+ * port): shared by the dongle list and the rig's adapter list. */
+void hilda_usb_path(libusb_device *dev, char *out, size_t cap);
+
 enum hilda_status hilda_open(libusb_context *ctx, const struct hilda_selector *sel, unsigned wait_ms,
                              struct hilda_device **out, struct hilda_error *e);
 /* Opens a device found by hilda_discover (takes no ownership of info).

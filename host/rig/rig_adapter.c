@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
+
 static const uint16_t supported_pids[] = { 0x6001, 0x6010, 0x6014 };   /* FT232R, FT2232H, FT232H */
 
 /* "A10KXYZ at 1-1.2, B at 1-1.3" */
@@ -69,19 +71,6 @@ enum hilda_status hilda_rig_choose(const struct hilda_rig_adapter_info *list, si
     return HILDA_OK;
 }
 
-static void path_of(libusb_device *dev, char *out, size_t cap)
-{
-    uint8_t ports[8];
-    int n = libusb_get_port_numbers(dev, ports, (int)sizeof ports);
-    int at = snprintf(out, cap, "%u", libusb_get_bus_number(dev));
-    if (n <= 0) {
-        snprintf(out + at, cap - (size_t)at, "-0");
-        return;
-    }
-    for (int i = 0; i < n && at >= 0 && (size_t)at < cap; i++)
-        at += snprintf(out + at, cap - (size_t)at, "%c%u", i ? '.' : '-', ports[i]);
-}
-
 static void read_string(libusb_device_handle *h, uint8_t index, char *out, size_t cap)
 {
     out[0] = '\0';
@@ -94,7 +83,7 @@ static void identify(libusb_device *dev, struct hilda_rig_adapter_info *a)
 {
     struct libusb_device_descriptor dd;
     *a = (struct hilda_rig_adapter_info){ .bus = libusb_get_bus_number(dev), .dev = libusb_ref_device(dev) };
-    path_of(dev, a->path, sizeof a->path);
+    hilda_usb_path(dev, a->path, sizeof a->path);
     if (libusb_get_device_descriptor(dev, &dd) == 0) {
         a->vid = dd.idVendor;
         a->pid = dd.idProduct;
