@@ -4,6 +4,12 @@ import json
 import subprocess
 import threading
 
+# Every transfer's own limit in the harness (hilda's --timeout; the CLI's default is 1 s).
+# It only ends a hang: on a loaded runner the emulated dongle can be starved of the CPU for
+# seconds, and a transfer that merely waited is not a failure. Tests of timeouts set
+# timeout_ms on their request.
+TRANSFER_TIMEOUT_MS = 10000
+
 
 class BatchError(RuntimeError):
     """The batch process itself failed (died, wrote garbage): not a device answer."""
@@ -20,8 +26,9 @@ class DeviceError(RuntimeError):
 
 
 class HildaBatch:
-    def __init__(self, hilda, env, select_args=(), timeout_s=120.0):
-        self.proc = subprocess.Popen([hilda, "batch", *select_args], env=env, text=True,
+    def __init__(self, hilda, env, select_args=(), timeout_s=120.0, transfer_timeout_ms=TRANSFER_TIMEOUT_MS):
+        self.proc = subprocess.Popen([hilda, "batch", "--timeout", str(transfer_timeout_ms), *select_args],
+                                     env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, bufsize=1)
         self.timeout_s = timeout_s

@@ -148,6 +148,25 @@ void mcpu_input_arrived(void *ctx)
         soc_advance(m->soc, w);
 }
 
+/* After input woke a paced sleep: mcpu_input_arrived moved time to the wall
+ * clock as it was then, and the models scheduled what the input brings from
+ * there (a UART byte every 10 us at 1 Mbaud). Follow the wall clock again,
+ * but never past the first of those events: each one may raise the interrupt
+ * that wakes the CPU, and the CPU must run before the next. The wall clock
+ * keeps going while the host is busy (reading the input, or preempted on a
+ * loaded machine), so jumping to it fired whole RX buffers of bytes with the
+ * CPU asleep: the firmware saw one ENDRX for two buffers and lost one. */
+static void follow_wall_after_input(struct machine *m, vtime_t limit)
+{
+    vtime_t w = wall_vtime(m), next = soc_next_event(m->soc);
+    if (w > limit)
+        w = limit;
+    if (w > next)
+        w = next;
+    if (w > m->soc->now)
+        soc_advance(m->soc, w);
+}
+
 static bool external_fds(const struct machine *m)
 {
     return m->soc->nwatched > 1;           /* more than our own wake-up eventfd */
@@ -168,24 +187,17 @@ static enum step sleep_step(struct machine *m, vtime_t until)
                 soc_advance(soc, until);
                 return STEP_DEADLINE;
             }
-            vtime_t w = wall_vtime(m);
-            soc_advance(soc, w < until ? (w > soc->now ? w : soc->now) : until);
+            follow_wall_after_input(m, until);
         } else {
             poll_now(m, -1);
-            if (m->realtime) {
-                vtime_t w = wall_vtime(m);
-                if (w > soc->now)
-                    soc_advance(soc, w);
-            }
+            if (m->realtime)
+                follow_wall_after_input(m, UINT64_MAX);
         }
         return STEP_CONTINUE;
     }
     vtime_t target = next < until ? next : until;
     if (m->realtime && !pace_to(m, target)) {
-        /* input arrived: time moves to the wall clock, not past the target */
-        vtime_t w = wall_vtime(m);
-        w = w < target ? w : target;
-        soc_advance(soc, w > soc->now ? w : soc->now);
+        follow_wall_after_input(m, target);    /* input arrived */
         return STEP_CONTINUE;
     }
     soc_advance(soc, target);

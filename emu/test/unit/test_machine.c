@@ -30,19 +30,25 @@ struct run {
     char got;
 };
 
-static struct run *start(const char *name, bool trace_irq)
+static struct run *start_paced(const char *name, bool trace_irq, bool realtime)
 {
     struct run *r = calloc(1, sizeof *r);
     snprintf(r->path, sizeof r->path, "%s/core-%s.elf", fw_dir, name);
     r->log = tmpfile();
     struct dongle_options o = {
         .firmware = { r->path }, .log = r->log, .trace_irq = trace_irq, .uart_mode = "none",
+        .realtime = realtime,
     };
     r->board = dongle_new(&o);
     if (!r->board)
         fail_msg("cannot start %s", r->path);
     r->m = dongle_machine(r->board);
     return r;
+}
+
+static struct run *start(const char *name, bool trace_irq)
+{
+    return start_paced(name, trace_irq, false);
 }
 
 /* The whole log so far (caller frees). */
@@ -354,6 +360,68 @@ static void test_sleep_blocks_on_watched_fds(void **state)
     finish(r);
 }
 
+/* Input that wakes a paced sleep and brings a burst of events (a UART line
+ * clocking in bytes 10 us apart), while the host is slow right after the
+ * model scheduled them (preempted on a loaded machine: here a 5 ms sleep in
+ * the fd callback). Each event pulses IRQ 7; the CPU must take each
+ * interrupt before the next event, as on silicon. The run loop once caught
+ * up with the wall clock in one step and fired the whole burst while the CPU
+ * slept: the project firmware then lost a UART RX buffer under load. */
+#define BURST 64
+
+struct burst {
+    struct run *r;
+    struct sched_event ev[BURST];
+    unsigned fired, late;
+};
+
+static void burst_pulse(struct soc *soc, void *ctx)
+{
+    struct burst *b = ctx;
+    const volatile struct result *res = result(b->r);
+    if (res->scratch[0] != b->fired)
+        b->late++;                     /* the previous pulse's interrupt was not taken yet */
+    b->fired++;
+    soc_irq_set(soc, 7, true);
+    soc_irq_set(soc, 7, false);
+}
+
+static void burst_input(struct soc *soc, void *ctx)
+{
+    struct burst *b = ctx;
+    char c;
+    if (read(b->r->pipe[0], &c, 1) != 1)
+        return;
+    for (unsigned i = 0; i < BURST; i++) {
+        b->ev[i] = (struct sched_event){ .name = "burst", .fire = burst_pulse, .ctx = b };
+        soc_schedule(soc, &b->ev[i], SOC_US(10) * (i + 1));
+    }
+    struct timespec ts = { 0, 5 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+static void test_paced_sleep_wakes_between_input_events(void **state)
+{
+    (void)state;
+    struct burst b = { .r = start_paced("irq_count", false, true) };
+    struct run *r = b.r;
+    assert_int_equal(machine_run(r->m, SOC_MS(5)), RUN_IDLE);  /* asleep in its WFI loop, nothing to wait for */
+    assert_int_equal(result(r)->magic, RESULT_DONE);
+    assert_int_equal(pipe(r->pipe), 0);
+    soc_watch_fd(machine_soc(r->m), r->pipe[0], burst_input, &b);
+    pthread_t t;
+    pthread_create(&t, NULL, write_later, r);
+    assert_int_equal(machine_run(r->m, SOC_MS(5) + SOC_MS(300)), RUN_DEADLINE);
+    pthread_join(t, NULL);
+    assert_int_equal(b.fired, BURST);
+    assert_int_equal(result(r)->scratch[0], BURST);
+    assert_int_equal(b.late, 0);
+    soc_unwatch_fd(machine_soc(r->m), r->pipe[0]);
+    close(r->pipe[0]);
+    close(r->pipe[1]);
+    finish(r);
+}
+
 static void test_power_cycle(void **state)
 {
     (void)state;
@@ -492,6 +560,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_endless_loop_ends_at_deadline),
         cmocka_unit_test(test_stop_from_another_thread),
         cmocka_unit_test(test_sleep_blocks_on_watched_fds),
+        cmocka_unit_test(test_paced_sleep_wakes_between_input_events),
         cmocka_unit_test(test_power_cycle),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_images),
