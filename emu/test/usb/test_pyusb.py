@@ -285,10 +285,8 @@ def test_version_and_counters(dev):
 
 def test_timeout_then_recovery(dev):
     dev.ctrl_transfer(OUT, P["HILDA_REQ_FAULT_DELAY"], 200, 0, 0)
-    t0 = time.monotonic()
     with pytest.raises(usb.core.USBTimeoutError):
         dev.ctrl_transfer(DEVICE_IN, GET_STATUS, 0, 0, 2, timeout=50)
-    assert time.monotonic() - t0 < 1.0
     assert status(dev) == [0, 0]
     # a delay shorter than the timeout is just a slow answer
     dev.ctrl_transfer(OUT, P["HILDA_REQ_FAULT_DELAY"], 30, 0, 0)
