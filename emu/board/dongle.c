@@ -1,4 +1,4 @@
-/* The PCA10059 around the nRF52840 (dongle.h). Wiring facts: reference §6.1. */
+/* The PCA10059 around the nRF52840 (dongle.h). Wiring facts: the nRF52840 Dongle user guide. */
 #include "dongle.h"
 
 #include <stdlib.h>

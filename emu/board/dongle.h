@@ -1,5 +1,5 @@
 /* The board layer: the nRF52840 Dongle (PCA10059) built around the chip and
- * its CPU, and the wiring the outside world reaches (reference §6.1):
+ * its CPU, and the wiring the outside world reaches (nRF52840 Dongle user guide):
  *   - LEDs LD1 (green, P0.06) and LD2 (red P0.08, green P1.09, blue P0.12),
  *     all active low;
  *   - the user button SW1 on P1.06 (active low, to ground);

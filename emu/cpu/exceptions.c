@@ -3,8 +3,8 @@
  * exceptions that are faults. The NVIC model (nvic.c) decides which
  * exception to take; this file takes it.
  *
- * Facts this file relies on (reference/emulation.md part A, measured on
- * Unicorn 2.0.1):
+ * Facts this file relies on (measured on Unicorn 2.0.1 as Debian ships it,
+ * see docs/emulator.md):
  *  - uc_emu_stop is only ever called from the block hook (PC = block start,
  *    the block not yet run) or from the interrupt hook; MMIO and memory
  *    callbacks set `attention` instead.
@@ -89,7 +89,7 @@ static uint32_t vector_of(struct machine *m, unsigned exc)
  * CPU access, named after the exception (machine.h). */
 static void observe_frame(struct machine *m, uint32_t frame, uint32_t size, bool write, uint32_t pc, unsigned exc)
 {
-    if (!m->ram_fn)
+    if (!m->ram_fn || !ram_watched(m, frame, size))
         return;
     char nb[16], by[128];
     uint32_t handler = 0;

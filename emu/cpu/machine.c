@@ -61,11 +61,14 @@ static void hook_ram(uc_engine *uc, uc_mem_type type, uint64_t address, int size
     (void)uc;
     (void)value;
     struct machine *m = user;
-    if (!m->ram_fn)
-        return;
     uint32_t addr = (uint32_t)address;
     if (addr >= SOC_CODE_RAM_ALIAS && addr < SOC_CODE_RAM_ALIAS + SOC_RAM_SIZE)
         addr = addr - SOC_CODE_RAM_ALIAS + SOC_RAM_BASE;
+    else if (addr < SOC_RAM_BASE)
+        return;                          /* between the two views: not RAM */
+    /* most accesses touch memory no transfer owns: no PC read, no call */
+    if (!m->ram_fn || !ram_watched(m, addr, (uint32_t)size))
+        return;
     m->ram_fn(m->ram_ctx, addr, (uint32_t)size, type == UC_MEM_WRITE, reg_get(m, UC_ARM_REG_PC), NULL);
 }
 
@@ -139,6 +142,7 @@ static void on_nvic_changed(void *ctx)
 {
     struct machine *m = ctx;
     m->irq_check = true;
+    m->nvic_gen++;
 }
 
 static void on_sysreset(void *ctx)
@@ -279,6 +283,7 @@ struct machine *machine_new(struct soc *soc, const struct machine_options *opt)
     m->trace_mmio = opt->trace_mmio;
     m->realtime = opt->realtime;
     m->powered = true;
+    m->nvic_gen = 1;                   /* top_gen 0: nothing cached yet */
     m->block_info = calloc(SOC_FLASH_SIZE / 2, sizeof *m->block_info);
     if (!m->block_info) {
         soc_log(soc, "hilda-emu: out of memory\n");
@@ -361,16 +366,18 @@ void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void 
 {
     m->ram_fn = fn;
     m->ram_ctx = ctx;
+    machine_set_ram_watch(m, SOC_RAM_BASE, SOC_RAM_BASE + SOC_RAM_SIZE);
     if (fn && !m->ram_hooked) {
+        /* One hook over both views of data RAM (its code alias at
+         * 0x00800000 and 0x20000000): Unicorn walks its hook list on every
+         * load and store, so each hook costs every access. hook_ram drops
+         * what lies between (FICR, UICR: no RAM). */
         int types = UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE;
-        uc_hook_add(m->uc, &m->ram_hooks[0], types, (void *)hook_ram, m, SOC_RAM_BASE,
+        uc_hook_add(m->uc, &m->ram_hook, types, (void *)hook_ram, m, SOC_CODE_RAM_ALIAS,
                     SOC_RAM_BASE + SOC_RAM_SIZE - 1);
-        uc_hook_add(m->uc, &m->ram_hooks[1], types, (void *)hook_ram, m, SOC_CODE_RAM_ALIAS,
-                    SOC_CODE_RAM_ALIAS + SOC_RAM_SIZE - 1);
         m->ram_hooked = true;
     } else if (!fn && m->ram_hooked) {
-        uc_hook_del(m->uc, m->ram_hooks[0]);
-        uc_hook_del(m->uc, m->ram_hooks[1]);
+        uc_hook_del(m->uc, m->ram_hook);
         m->ram_hooked = false;
     } else {
         return;
@@ -379,3 +386,9 @@ void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void 
     mcpu_forget_code(m, true);
 }
 
+
+void machine_set_ram_watch(struct machine *m, uint32_t lo, uint32_t hi)
+{
+    m->ram_watch_lo = lo;
+    m->ram_watch_hi = hi;
+}

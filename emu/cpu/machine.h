@@ -156,7 +156,11 @@ uint32_t machine_pc(const struct machine *m);
 const char *machine_function_at(const struct machine *m, uint32_t addr);
 
 /* Memory-access observer for the DMA sanitizer: called for every CPU load and
- * store to data RAM (installed permanently when set, see emulation.md A). The
+ * store to data RAM that overlaps the watched range (machine_set_ram_watch;
+ * all of data RAM when the observer is set). The hook is installed
+ * permanently while an observer is set: Unicorn 2.0.1 applies a hook added
+ * later only to code translated after it, so a hook added at a DMA start
+ * would miss a store in the very block that started the DMA. The
  * PC passed is the start of the translated block (Unicorn 2.0.1); `by` is
  * NULL. The core's own accesses, which Unicorn's hooks do not see (the
  * emulator stacks and unstacks exception frames itself), come as one access
@@ -166,6 +170,13 @@ const char *machine_function_at(const struct machine *m, uint32_t addr);
 typedef void (*machine_ram_access_fn)(void *ctx, uint32_t addr, uint32_t size, bool write, uint32_t pc,
                                       const char *by);
 void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void *ctx);
+
+/* Only accesses overlapping [lo, hi) reach the observer (lo == hi: none):
+ * the sanitizer watches the memory EasyDMA transfers in flight own, so the
+ * loads and stores elsewhere cost the hook's range test and nothing more
+ * (no PC read, no call). The observer still sees every access it would
+ * act on: the range must cover everything it checks. */
+void machine_set_ram_watch(struct machine *m, uint32_t lo, uint32_t hi);
 
 /* Ends the run with a fault report (used by the sanitizer in error mode). */
 void machine_raise_fault(struct machine *m, const char *kind, const char *detail);

@@ -80,6 +80,13 @@ struct machine {
     atomic_bool attention;             /* stop at the next block boundary */
     atomic_bool stop_requested;
     bool irq_check;                    /* NVIC changed: look for a deliverable exception */
+    /* The NVIC's top pending exception and its group priority, as of
+     * nvic_gen (bumped on every NVIC change): between changes only the
+     * CPU's masks move, so the run loop and the block hook do not scan the
+     * NVIC again (run.c, top_pending). */
+    uint64_t nvic_gen, top_gen;
+    unsigned top_exc;
+    int top_prio;
     bool hook_stopped;                 /* the block hook ended the slice */
     bool reset_requested;
     bool sleep_on_exit;
@@ -106,7 +113,8 @@ struct machine {
 
     machine_ram_access_fn ram_fn;
     void *ram_ctx;
-    uc_hook ram_hooks[2];
+    uint32_t ram_watch_lo, ram_watch_hi;   /* only accesses overlapping [lo, hi) reach ram_fn */
+    uc_hook ram_hook;
     bool ram_hooked;
 
     struct timespec wall_anchor, last_poll;
@@ -151,6 +159,13 @@ static inline void st32(uint8_t *p, uint32_t v)
 static inline bool in_ram(uint32_t addr, uint32_t len)
 {
     return addr >= SOC_RAM_BASE && (uint64_t)addr + len <= (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE;
+}
+
+/* Whether an access of [addr, addr + len) is one the RAM observer wants
+ * (machine_set_ram_watch): the cheap test every load and store makes first. */
+static inline bool ram_watched(const struct machine *m, uint32_t addr, uint32_t len)
+{
+    return addr < m->ram_watch_hi && (uint64_t)addr + len > m->ram_watch_lo;
 }
 
 static inline void attend(struct machine *m)

@@ -28,6 +28,7 @@ void mcpu_reset(struct machine *m)
     m->mem_fault.valid = false;
     m->fault_summary[0] = '\0';
     m->irq_check = true;
+    m->nvic_gen++;
 
     uint32_t msp = 0, pc = 0;
     mcpu_read_word(m, m->vector_base, &msp);

@@ -41,15 +41,36 @@ static uint32_t decode_block(const uint8_t *code, uint32_t size)
     return count | sev;
 }
 
+/* The NVIC's top pending exception (0: none) with its group priority in
+ * *prio, recomputed only after the NVIC changed (nvic_gen): the block hook
+ * asks on every block while an interrupt waits behind PRIMASK, the run loop
+ * on every event while the CPU sleeps, and a scan of every exception each
+ * time cost more than the firmware's own instructions. */
+static unsigned top_pending(struct machine *m, int *prio)
+{
+    if (m->top_gen != m->nvic_gen) {
+        m->top_gen = m->nvic_gen;
+        m->top_exc = nvic_top_pending(&m->nvic);
+        m->top_prio = m->top_exc ? nvic_group_prio(&m->nvic, m->top_exc) : 0;
+    }
+    *prio = m->top_prio;
+    return m->top_exc;
+}
+
 static bool irq_deliverable(struct machine *m)
 {
-    unsigned e = nvic_top_pending(&m->nvic);
-    if (!e || nvic_group_prio(&m->nvic, e) >= nvic_exec_prio(&m->nvic, NULL)) {
+    int prio;
+    unsigned e = top_pending(m, &prio);
+    if (!e || prio >= nvic_exec_prio(&m->nvic, NULL)) {
         m->irq_check = false;          /* nothing can change that but the NVIC itself */
         return false;
     }
+    /* PRIMASK alone holds back every configurable priority: one register
+     * read decides the common case (a critical section) */
+    if (prio >= 0 && (reg_get(m, UC_ARM_REG_PRIMASK) & 1))
+        return false;
     struct nvic_masks mk = read_masks(m);
-    return nvic_group_prio(&m->nvic, e) < nvic_exec_prio(&m->nvic, &mk);
+    return prio < nvic_exec_prio(&m->nvic, &mk);
 }
 
 void mcpu_hook_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)

@@ -1,6 +1,7 @@
 /* CRYPTOCELL (CC310) at 0x5002A000, IRQ 42: the hash engine on the SHA-256
  * path, the part Nordic's secure boot loaders use to hash an image
- * (validation.md B.5). The slot holds Nordic's wrapper (ENABLE at +0x500)
+ * (nRF5 SDK 17.1's open bootloader as run on hilda-emu). The slot holds
+ * Nordic's wrapper (ENABLE at +0x500)
  * and, from +0x1000 (0x5002B000), the CC310's own registers:
  *
  *   0x640..0x65C H0..H7       the hash state: software loads the initial
@@ -29,7 +30,8 @@
  * RAM too. SHA-256 itself is the project's own (common/sha256.c).
  *
  * Differs from silicon: the register values above come from the observed
- * register use of Nordic's boot loader (validation.md B.5), not from a
+ * register use of Nordic's boot loader (nRF5 SDK 17.1's open bootloader
+ * as run on hilda-emu), not from a
  * data sheet (Nordic publishes none for the CC310's registers); the DMA
  * takes our figure of one cycle per byte plus 64; the IMR resets to 0 (all
  * unmasked: our choice); HASH_CUR_LEN counts bytes. With ENABLE = 0 the

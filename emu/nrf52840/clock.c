@@ -1,4 +1,5 @@
-/* CLOCK (reference §1.5): HFXO and LFCLK start/stop with their start-up
+/* CLOCK (Product Specification, CLOCK): HFXO and LFCLK start/stop with their
+ * start-up
  * delays in virtual time, the status registers, LFRC calibration (CAL) and
  * the calibration timer (CTSTART/CTSTOP, CTIV). Events and INTEN belong to
  * the CLOCK/POWER slot (clock_power.c); this file raises them.

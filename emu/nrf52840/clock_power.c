@@ -1,4 +1,5 @@
-/* The 4 KiB slot at 0x40000000 that CLOCK and POWER share (reference §1.2).
+/* The 4 KiB slot at 0x40000000 that CLOCK and POWER share (Product
+ * Specification, "Instantiation": ID 0 is CLOCK and POWER).
  * Their events and INTEN bits do not overlap (§1.5), so the slot keeps one
  * struct nrf_events for both, and IRQ 0 (CLOCK_POWER) is high while any
  * enabled event of either is set. Everything else goes to clock.c, then to

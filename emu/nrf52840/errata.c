@@ -1,5 +1,6 @@
 /* Silent sinks for the undocumented addresses that errata workarounds write
- * (reference §3.7, §8 point 8), so that they are not reported as unmodelled:
+ * (nRF52840 Errata; nrfx nrf52_erratas.h), so that they are not reported as
+ * unmodelled:
  *
  * - the whole slot 0x4006E000 (no documented peripheral): errata 171 and 187
  *   (USBD) write 0x4006EC14 and 0x4006ED14 behind the unlock word 0x4006EC00;

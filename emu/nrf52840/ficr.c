@@ -1,4 +1,5 @@
-/* FICR at 0x10000000 (reference §1.1, §8 point 8): read-only factory
+/* FICR at 0x10000000 (Product Specification, FICR; the errata FICR words
+ * of nrfx nrf52_erratas.h): read-only factory
  * information.
  *
  * Values: CODEPAGESIZE 4096, CODESIZE 256 pages (1 MiB), DEVICEID from the
@@ -11,7 +12,8 @@
  * DEVICEID, so they are stable per device. The TEMP calibration words
  * (FICR.TEMP A0..A5, B0..B5, T0..T4 at 0x404..0x444, the MDK's
  * FICR_TEMP_Type layout), which nrfx SystemInit copies into TEMP's
- * 0x520..0x570 for errata 66 (validation.md A.3), read the TEMP
+ * 0x520..0x570 for errata 66 (nrfx system_nrf52.c as run on hilda-emu),
+ * read the TEMP
  * registers' own reset values from the MDK's nrf52840.svd: a plausible
  * calibration (A 12 bits, B 14 bits two's complement, T 8 bits). Any other
  * offset is reported once and reads 0; writes are reported and dropped.

@@ -1,5 +1,6 @@
 /* GPIO ports P0 (32 pins, registers at 0x50000504..) and P1 (16 pins, at
- * 0x50000804..), reference §1.5. One struct periph covers the 4 KiB AHB slot
+ * 0x50000804..), Product Specification, GPIO. One struct periph covers the 4
+ * KiB AHB slot
  * and hands each access to its port.
  *
  * DIR is not a register of its own: it is the DIR bit of every PIN_CNF[n]

@@ -17,7 +17,7 @@
 #include "soc.h"
 #include "uarte_backend.h"
 
-/* ---- CLOCK + POWER: one 4 KiB slot at 0x40000000 (reference §1.2) ----------
+/* ---- CLOCK + POWER: one 4 KiB slot at 0x40000000 (nRF52840 PS "Instantiation") -
  * Both halves share the events, the INTEN register (their bits do not
  * overlap, §1.5) and IRQ 0, so the slot (clock_power.c) owns one struct
  * nrf_events and passes it to both. */

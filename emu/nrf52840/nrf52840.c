@@ -1,5 +1,6 @@
 /* The nRF52840 as the firmware sees it: every peripheral model on one soc
- * (memory map and IRQs: reference §1). Slots without a model (RADIO,
+ * (memory map and IRQs: Product Specification, "Memory map" and
+ * "Instantiation"). Slots without a model (RADIO,
  * NFCT...) read 0 and are reported once per address by the soc. */
 #include <stdlib.h>
 #include <string.h>

@@ -84,7 +84,7 @@ void nrf52840_set_die_temperature(struct nrf52840 *chip, int32_t quarter_degrees
 bool nrf52840_system_off(const struct nrf52840 *chip);
 
 /* The address windows of the memory map where peripherals answer (FICR and
- * UICR, APB, AHB GPIO: reference §1): a CPU sends accesses there to the soc
+ * UICR, APB, AHB GPIO: nRF52840 PS "Memory"): a CPU sends accesses there to the soc
  * bus. Returns how many; *out points to a static table. */
 struct nrf52840_window {
     uint32_t base, size;

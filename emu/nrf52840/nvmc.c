@@ -12,7 +12,8 @@
  *
  * ACL (flash access control, the same slot: ACL[n].ADDR/SIZE/PERM at
  * 0x800 + 0x10n, n < 8) is storage only: Nordic's boot loaders write it to
- * protect themselves (validation.md B.6), and nothing enforces it.
+ * protect themselves (nRF5 SDK 17.1's open bootloader as run on hilda-emu),
+ * and nothing enforces it.
  *
  * Differs from silicon: erases take no time and do not stall the CPU; ACL
  * regions protect nothing and stay writable (silicon: write-once until

@@ -1,4 +1,5 @@
-/* POWER (reference §1.5, §3.6): VBUS detection and the USB regulator
+/* POWER (Product Specification, POWER; USBD "USB power-up sequence"): VBUS
+ * detection and the USB regulator
  * (USBDETECTED, USBREMOVED, USBPWRRDY, USBREGSTATUS), the reset reason, the
  * retained registers GPREGRET/GPREGRET2, SYSTEMOFF, and plain storage for the
  * supply registers firmware sets up (POFCON, DCDCEN, DCDCEN0, RAM[n].POWER).
@@ -181,8 +182,9 @@ bool power_write(struct power *pw, uint32_t offset, uint32_t value)
  * USBD model says otherwise. VBUS is the cable: a reset does not change it,
  * and a VBUS already there when the chip comes out of reset raises
  * USBDETECTED again (and its interrupt, once enabled): silicon does this (a
- * Nordic engineer in Zephyr PR #15114; validation.md B.3: Nordic's open
- * boot loader waits for this event and never reads USBREGSTATUS). Firmware
+ * Nordic engineer in Zephyr PR #15114; nRF5 SDK 17.1's open bootloader as
+ * run on hilda-emu: Nordic's open boot loader waits for this event and never
+ * reads USBREGSTATUS). Firmware
  * that reads USBREGSTATUS at start-up (§3.6 step 1) sees the same. */
 void power_reset(struct power *pw, enum reset_kind kind)
 {

@@ -1,5 +1,5 @@
 /* The one POWER hook another model needs (the rest of POWER's surface is in
- * models.h): the USB regulator follows USBD.ENABLE (reference §3.6 step 6).
+ * models.h): the USB regulator follows USBD.ENABLE (nRF52840 PS, USBD "USB power-up sequence").
  * The USBD model calls this with the POWER half of the CLOCK/POWER slot
  * (clock_power_power(); power.c never calls back into the slot) when it is
  * built (with false) and on every change of its ENABLE. Until the first call no USBD

@@ -1,4 +1,5 @@
-/* RTC0 (3 CC), RTC1 and RTC2 (4 CC each), reference §1.5: a 24-bit COUNTER
+/* RTC0 (3 CC), RTC1 and RTC2 (4 CC each), Product Specification,
+ * RTC: a 24-bit COUNTER
  * at 32768 / (PRESCALER + 1) Hz, driven by the LFCLK.
  *
  * The counter is computed from virtual time, never ticked: while it counts,

@@ -16,7 +16,8 @@
  * - The die temperature is a setting of the model (temp_set_die_temperature,
  *   in 0.25 degree steps; default 100 = 25.00 C), not a physical simulation.
  * - A, B and T are kept (masked to their field width) and read back, so
- *   nrfx SystemInit's errata 66 copy from FICR (validation.md A.3) works.
+ *   nrfx SystemInit's errata 66 copy from FICR (system_nrf52.c as run on
+ *   hilda-emu) works.
  * - Writing 0 to a task does nothing (as every task on the chip).
  *
  * Differs from silicon: the A/B/T coefficients do not change the result (on

@@ -1,4 +1,5 @@
-/* TIMER0..4, reference §1.5: timer mode at 16 MHz / 2^PRESCALER, counter
+/* TIMER0..4, Product Specification, TIMER: timer mode at 16 MHz /
+ * 2^PRESCALER, counter
  * mode (COUNT task), BITMODE 16/8/24/32, CAPTURE, COMPARE events and the
  * COMPAREn_CLEAR / COMPAREn_STOP shorts.
  *

@@ -1,5 +1,6 @@
-/* UARTE0 (0x40002000, IRQ 2) and UARTE1 (0x40028000, IRQ 40), reference §4
- * and §5: EasyDMA UART with double-buffered pointers and a 4-byte RX FIFO.
+/* UARTE0 (0x40002000, IRQ 2) and UARTE1 (0x40028000, IRQ 40), Product
+ * Specification, UARTE and "EasyDMA": EasyDMA UART with double-buffered
+ * pointers and a 4-byte RX FIFO.
  * Bytes go out to and come in from a backend (uarte_backend.h: a
  * pseudo-terminal, stdio, a caller's fd, or nothing).
  *
@@ -13,7 +14,8 @@
  * - RTS (our receiver's readiness): deasserted while no RX buffer is latched
  *   (before STARTRX, after an ENDRX with no short, after STOPRX). The sender
  *   then stops, but up to 4 bytes already on their way still arrive and wait
- *   in the FIFO (reference §4.2): the line pauses with the FIFO full instead
+ *   in the FIFO (Product Specification, UARTE "Reception"): the line pauses
+ *   with the FIFO full instead
  *   of overrunning it. While RTS is off the backend is not read at all, so a
  *   pty's writer fills the kernel's buffer and blocks: backpressure, nothing
  *   dropped. Without HWFC the line runs at wire speed and the fifth waiting

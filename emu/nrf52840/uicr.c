@@ -1,4 +1,5 @@
-/* UICR at 0x10001000 (reference §1.1, §6.1): 4 KiB of non-volatile
+/* UICR at 0x10001000 (Product Specification, UICR; nRF52840 Dongle user
+ * guide): 4 KiB of non-volatile
  * configuration, kept across every reset.
  *
  * It starts erased (0xFF) except PSELRESET[0] and PSELRESET[1] (0x200,

@@ -1,11 +1,13 @@
 /* USBD model, the device side: the nRF52840 USB device controller's
- * registers (reference §2, §3): tasks, events and shorts, EasyDMA for every
+ * registers (Product Specification, USBD, "Registers" and "Control
+ * transfers"): tasks, events and shorts, EasyDMA for every
  * endpoint, the EP0 handshake (EP0STATUS, EP0RCVOUT, EP0STALL, SET_ADDRESS
  * in hardware), bulk endpoints with EPDATA/EPDATASTATUS and SIZE.EPOUT
  * re-arming, the isochronous endpoint EP8. The host controller that drives
  * the bus, and its frames, is usbd_host.c.
  *
- * Isochronous (§2.1, §2.2, §2.5, §2.6; validation.md A.1): ISOIN.PTR/MAXCNT/
+ * Isochronous (§2.1, §2.2, §2.5, §2.6; TinyUSB's dcd_nrf5x.c as run on
+ * hilda-emu): ISOIN.PTR/MAXCNT/
  * AMOUNT at 0x6A0/0x6A4/0x6A8 and ISOOUT at 0x7A0.. (EPIN[8]/EPOUT[8] by the
  * stride), 10-bit counts; TASKS_STARTISOIN (0x024) / STARTISOOUT (0x048) ->
  * EVENTS_STARTED with EPSTATUS bit 8 / bit 24 -> EasyDMA through the soc
@@ -15,7 +17,8 @@
  * chooses no answer or a zero-length packet when ISO IN has no data, SIZE.ISOOUT
  * (0x4C0: SIZE b9:0, ZERO b16) shows the packet of the previous frame.
  *
- * EP0 at the level of tokens (validation.md A.5): an IN token on EP0 is
+ * EP0 at the level of tokens (TinyUSB's dcd_nrf5x.c as run on hilda-emu):
+ * an IN token on EP0 is
  * answered from what the firmware loaded into EPIN0 with STARTEPIN0, in
  * whatever stage, a zero-length packet loaded with EPIN[0].MAXCNT = 0
  * included (the host ACKs it: EP0DATADONE); in the status stage of a no-data
@@ -29,9 +32,11 @@
  * EP0RCVOUT, the status packet of a control read EP0STATUS.
  *
  * A TASKS_ register written with bit 0 clear does nothing, as on the chip
- * (validation.md A.2: TinyUSB writes 0 to STARTISOIN/STARTISOOUT at reset).
+ * (TinyUSB's dcd_nrf5x.c as run on hilda-emu: it writes 0 to
+ * STARTISOIN/STARTISOOUT at reset).
  *
- * What differs from silicon (and choices where the reference is silent):
+ * What differs from silicon (and choices where the Product Specification
+ * is silent):
  * - No DPDMDRIVE/DPDMNODRIVE (remote wake-up signalling; reported when
  *   triggered), no low-power clock gating effects (LOWPOWER is stored only);
  *   EasyDMA is modelled at a byte per cycle plus a start-up.

@@ -1,4 +1,4 @@
-/* USBD model (reference §2, §3): the nRF52840 USB device controller as the
+/* USBD model (nRF52840 PS "USBD"): the nRF52840 USB device controller as the
  * firmware sees it (usbd.c, the register model), with a full-speed host
  * controller in front of it (usbd_host.h, usbd_host.c) that the USB bridge
  * and the tests drive; the two halves meet only at the bus transactions of
@@ -23,7 +23,7 @@ void usbd_model_free(struct periph *usbd);
  * answered (usbd.c head comment): besides EP0STATUS, the USBD answers an IN
  * token from a packet the firmware loaded into EPIN0, a zero-length one
  * included. That is inferred from the bus and from firmware that runs on
- * silicon (validation.md A.5), not measured; these modes flag or refuse
+ * silicon (TinyUSB's dcd_nrf5x.c, docs/sources.md), not measured; these modes flag or refuse
  * firmware that relies on it. */
 enum usbd_ep0_status_policy {
     USBD_EP0_STATUS_INFERRED,        /* default: answered from EPIN0, silently */
@@ -32,7 +32,7 @@ enum usbd_ep0_status_policy {
 };
 void usbd_model_set_ep0_status_policy(struct periph *usbd, enum usbd_ep0_status_policy policy);
 
-/* The POWER model's regulator follows USBD.ENABLE (reference §3.6 step 6). */
+/* The POWER model's regulator follows USBD.ENABLE (PS USBD "USB power-up sequence"). */
 struct power;
 void usbd_model_set_power(struct periph *usbd, struct power *power);
 

@@ -7,8 +7,9 @@
  *
  * Behaviour (Product Specification, WDT chapter):
  * - START loads the down-counter with CRV and starts it; RUNSTATUS reads 1
- *   from then on (0 before: Nordic's boot loader reads it, validation.md
- *   B.6). Nothing stops it but a reset that resets the watchdog.
+ *   from then on (0 before: Nordic's boot loader reads it: nRF5 SDK
+ *   17.1's open bootloader as run on hilda-emu). Nothing stops it but a reset
+ *   that resets the watchdog.
  * - The counter runs on the 32.768 kHz clock: it times out (CRV + 1) /
  *   32768 s of counting time after START or the last reload, computed from
  *   virtual time (one tick = 15625/8 cycles of 64 MHz, exact, no drift).

@@ -104,16 +104,38 @@ void soc_add_periph(struct soc *soc, struct periph *p)
         soc_log(soc, "emu: too many peripherals, %s not added\n", p->name);
         return;
     }
+    /* The page cache returns any model that holds the address: with two
+     * models on one address, which one answered would depend on the order of
+     * accesses. A chip is built without such overlaps. */
+    for (unsigned i = 0; i < soc->nperiphs; i++) {
+        const struct periph *q = soc->periphs[i];
+        if ((uint64_t)p->base < (uint64_t)q->base + q->size && (uint64_t)q->base < (uint64_t)p->base + p->size) {
+            soc_log(soc, "emu: %s [0x%08x, +0x%x) overlaps %s, not added\n", p->name, p->base, p->size, q->name);
+            return;
+        }
+    }
     p->soc = soc;
     soc->periphs[soc->nperiphs++] = p;
+    memset(soc->page_cache, 0, sizeof soc->page_cache);
+}
+
+static unsigned page_slot(uint32_t addr)
+{
+    return ((addr >> 12) ^ (addr >> 24)) & (SOC_PAGE_CACHE - 1);
 }
 
 struct periph *soc_find_periph(struct soc *soc, uint32_t addr)
 {
+    struct periph **slot = &soc->page_cache[page_slot(addr)];
+    struct periph *p = *slot;
+    if (p && addr >= p->base && addr - p->base < p->size)
+        return p;
     for (unsigned i = 0; i < soc->nperiphs; i++) {
-        struct periph *p = soc->periphs[i];
-        if (addr >= p->base && addr - p->base < p->size)
+        p = soc->periphs[i];
+        if (addr >= p->base && addr - p->base < p->size) {
+            *slot = p;
             return p;
+        }
     }
     return NULL;
 }

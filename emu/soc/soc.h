@@ -79,7 +79,8 @@ void soc_unwatch_fd(struct soc *soc, int fd);
 /* printf-style diagnostics to the run's log (stderr unless redirected). */
 void soc_log(struct soc *soc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- EasyDMA: one mechanism for every model (reference §5) ----
+/* ---- EasyDMA: one mechanism for every model (Product Specification,
+ * "EasyDMA") ----
  * A transfer owns [ptr, ptr + maxcnt) from begin to end. begin latches the
  * registers, checks the pointer (outside data RAM with maxcnt > 0 is
  * reported: real silicon may HardFault or corrupt RAM) and tells the DMA

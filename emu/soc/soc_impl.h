@@ -10,6 +10,7 @@
 #define SOC_MAX_PERIPHS 64
 #define SOC_IRQ_LINES 64
 #define SOC_MAX_UNMODELLED 256
+#define SOC_PAGE_CACHE 512                   /* a power of two */
 
 /* Hooks the DMA sanitizer installs (emu/tools/sanitizer.c). */
 struct soc_dma_observer {
@@ -39,6 +40,10 @@ struct soc {
 
     struct periph *periphs[SOC_MAX_PERIPHS];
     unsigned nperiphs;
+    /* soc_find_periph's cache: the model last found in each 4 KiB page
+     * (hashed; a hit is checked against the model's bounds), so a register
+     * access costs no scan of the list. */
+    struct periph *page_cache[SOC_PAGE_CACHE];
 
     uint8_t *flash;                      /* SOC_FLASH_SIZE bytes */
     uint8_t *ram;                        /* SOC_RAM_SIZE bytes */
