@@ -12,6 +12,7 @@
 
 #include "enumerate.h"
 #include "pcap.h"
+#include "profile.h"
 #include "soc.h"
 #include "testbed.h"
 #include "urb.h"
@@ -301,8 +302,13 @@ static void urb_done(struct usb_xfer *x, void *ctx)
     struct bridge *b = u->host;
     bool control = (x->ep & USB_EP_NUM_MASK) == 0;
     bool in = control ? (x->setup[0] & USB_DIR_MASK) == USB_DIR_IN : (x->ep & USB_EP_DIR_IN) != 0;
+    u->prof.done = prof_now();
+    u->prof.cpu_done = prof_thread_cpu();
+    u->prof.v_done = soc_now(b->soc);
     u->in_model = false;
     int status = urb_status_of(x->status, b->resetting);
+    if (status == -ENODEV)
+        usbdev_mark_gone(u->dev);      /* disconnected: before the URB completes (urb.h) */
     usb_pcap_complete(b->pcap, soc_now(b->soc), (uintptr_t)u, BRIDGE_BUSNUM, (uint8_t)u->dev->devnum, x, status);
     if (status == 0 && !control && !in && (u->flags & 0x40 /* URB_ZERO_PACKET */) && !u->zlp_sent &&
         x->len > 0 && x->len % ZLP_PACKET == 0) {
@@ -382,6 +388,9 @@ static void cpu_submit(struct bridge *b, struct urb *u)
         urbq_complete(b->q, u, -ENODEV, 0);
         return;
     }
+    u->prof.taken = prof_now();
+    u->prof.cpu_taken = prof_thread_cpu();
+    u->prof.v_taken = soc_now(b->soc);
     u->host = b;
     u->x.done = urb_done;
     u->x.ctx = u;
@@ -448,6 +457,7 @@ struct bridge *bridge_new(struct soc *soc, struct periph *usbd, const struct bri
     b->soc = soc;
     b->usbd = usbd;
     b->log = opt && opt->log ? opt->log : stderr;
+    prof_init();
     b->next_devnum = FIRST_DEVNUM;
     b->debounce_ev = (struct sched_event){ .name = "USB attach debounce", .fire = debounced, .ctx = b };
     b->requests_ev = (struct sched_event){ .name = "USB bridge requests", .fire = requests_due, .ctx = b };
@@ -498,6 +508,7 @@ void bridge_free(struct bridge *b)
     if (b->en)
         enumerator_abort(b->en);
     finish_reset(b, -ENODEV);
+    prof_report(b->log);
     detach(b, "the emulator stops");
     for (unsigned i = 0; i < b->nmodels; i++) {
         struct model_dev *md = &b->models[i];

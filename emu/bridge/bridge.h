@@ -1,5 +1,5 @@
 /* The USB bridge: makes the emulated dongle a USB device that unmodified
- * libusb programs use, through umockdev (reference/emulation.md B).
+ * libusb programs use, through umockdev (its ioctl API, umockdev-ioctl.h).
  *
  * It plays the host: when the firmware pulls D+ up (the USBD model reports
  * a connection), it waits 100 ms (the hub's debounce), then enumerates the

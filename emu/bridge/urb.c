@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* What all URBs may hold at once, like Linux's usbfs_memory_mb (16 MiB):
@@ -170,6 +171,10 @@ void usbdev_mark_gone(struct usbdev *d)
 {
     urbq_lock(d->q);
     d->gone = true;
+    /* the clients' preload sees this at once (usbfs_preload.c); the node
+     * itself disappears later, with the testbed's record */
+    if (d->fifo_fd >= 0 && fchmod(d->fifo_fd, 0) != 0)
+        fprintf(stderr, "usb: cannot mark %s gone: %s\n", d->devnode, strerror(errno));
     urbq_unlock(d->q);
 }
 

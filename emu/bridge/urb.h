@@ -11,7 +11,10 @@
  *   - poll() readiness of the device node, kept like the kernel's usbfs:
  *     writable exactly while some completed URB waits to be reaped. The node
  *     is a FIFO the bridge keeps full (not writable) and drains (writable),
- *     counted across all clients of the device (emulation.md B).
+ *     counted across all clients of the device (umockdev 0.17's behaviour,
+ *     measured). A device that is gone has its node's permission bits
+ *     dropped to 0 at once. The clients' preload relies on both
+ *     (usbfs_preload.c).
  * Fields are marked with the thread that owns them; "locked" ones need the
  * mutex (urbq_lock). */
 #ifndef EMU_BRIDGE_URB_H
@@ -22,6 +25,7 @@
 #include <stdint.h>
 
 #include "descriptors.h"
+#include "profile.h"
 #include "usbd_host.h"
 
 struct urbq;
@@ -85,6 +89,10 @@ struct urb {
     uint32_t actual_before_zlp;
     /* worker thread */
     void *umock_urb, *umock_buf;      /* UMockdevIoctlData of the client's urb and buffer */
+    uint32_t umock_urb_off;           /* where the urb starts in umock_urb: 0, or in the preload's
+                                       * block (usbfs_inline.h), which holds the buffer too */
+    /* each stamp by the thread profile.h names, ordered by the lock's hand-overs */
+    struct urb_prof prof;
 };
 
 struct urb_req {
@@ -107,7 +115,10 @@ void usbdev_ref(struct usbdev *d);
 void usbdev_unref(struct usbdev *d);
 /* The FIFO is published: from now on its readiness follows `reapable`. */
 void usbdev_set_fifo(struct usbdev *d, int fd);
-/* Gone: new URBs fail with ENODEV, REAPURB says ENODEV once nothing is left. */
+/* Gone: new URBs fail with ENODEV, REAPURB says ENODEV once nothing is
+ * left; the node's mode becomes 0 (urb.h). Call it before the URBs in
+ * flight complete with ENODEV, as usbfs marks a file disconnected before
+ * it kills its URBs: a client that reaps them then gets ENODEV. */
 void usbdev_mark_gone(struct usbdev *d);
 bool usbdev_is_gone(struct usbdev *d);
 

@@ -22,6 +22,7 @@
 
 #include "descriptors.h"
 #include "handoff.h"
+#include "usbfs_inline.h"
 #include "usbfs_rules.h"
 
 #define DEFERRED 1                      /* dispatch(): the answer comes later */
@@ -539,104 +540,170 @@ static int ioctl_reset(struct client *c, UMockdevIoctlClient *cl)
 
 /* ---- asynchronous URBs ---- */
 
-static int submit_urb(struct client *c, UMockdevIoctlData *arg)
+/* proc_do_submiturb's checks of the urb, in its order, before anything of
+ * the buffer is read. */
+static int check_urb(struct client *c, const struct usbdevfs_urb *uu)
 {
-    int err = 0;
-    UMockdevIoctlData *ud = resolve(arg, 0, sizeof(struct usbdevfs_urb), &err);
-    if (!ud)
-        return err;
-    struct usbdevfs_urb uu;
-    memcpy(&uu, ud->data, sizeof uu);
     int r = 0;
     struct usb_ep_info ep;
-    bool control = uu.type == USBDEVFS_URB_TYPE_CONTROL;
-    /* proc_do_submiturb, in its order */
-    if (uu.flags & ~(unsigned)(uu.type == USBDEVFS_URB_TYPE_ISO ? URB_FLAGS_ALLOWED_ISO : URB_FLAGS_ALLOWED))
+    bool control = uu->type == USBDEVFS_URB_TYPE_CONTROL;
+    if (uu->flags & ~(unsigned)(uu->type == USBDEVFS_URB_TYPE_ISO ? URB_FLAGS_ALLOWED_ISO : URB_FLAGS_ALLOWED))
         r = -EINVAL;
-    else if ((unsigned)uu.buffer_length >= USBFS_XFER_MAX || (uu.buffer_length > 0 && !uu.buffer))
+    else if ((unsigned)uu->buffer_length >= USBFS_XFER_MAX || (uu->buffer_length > 0 && !uu->buffer))
         r = -EINVAL;
-    else if (uu.signr)
+    else if (uu->signr)
         r = -EINVAL;                     /* completion signals are not emulated */
-    else if (!(control && (uu.endpoint & ~USB_DIR_IN) == 0))
-        r = check_endpoint(c, uu.endpoint);   /* findintfep: any alternate setting; claims the interface */
+    else if (!(control && (uu->endpoint & ~USB_DIR_IN) == 0))
+        r = check_endpoint(c, uu->endpoint);   /* findintfep: any alternate setting; claims the interface */
     if (!r)
-        r = check_urb_endpoint(c, uu.type, uu.endpoint, uu.number_of_packets, &ep);   /* the current one */
-    if (!r && control && uu.buffer_length < USB_SETUP_SIZE)
+        r = check_urb_endpoint(c, uu->type, uu->endpoint, uu->number_of_packets, &ep);   /* the current one */
+    if (!r && control && uu->buffer_length < USB_SETUP_SIZE)
         r = -EINVAL;
-    if (!r && (unsigned)uu.buffer_length > MAX_URB_BYTES)
+    if (!r && (unsigned)uu->buffer_length > MAX_URB_BYTES)
         r = -ENOMEM;                     /* before anything is read: the client's buffer may not be that big */
-    UMockdevIoctlData *bd = NULL;
-    if (!r && uu.buffer_length > 0)
-        bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer), (size_t)uu.buffer_length, &r);
+    return r;
+}
+
+/* The rest of the checks, on the buffer (a control URB's SETUP packet),
+ * then the URB goes to the CPU thread. ud (and bd, the buffer, or NULL)
+ * are the client memory the reap writes into; on success the URB holds
+ * our references to them, on failure the caller drops them. */
+static int post_urb(struct client *c, const struct usbdevfs_urb *uu, const uint8_t *buf, uint64_t user_addr,
+                    UMockdevIoctlData *ud, UMockdevIoctlData *bd, uint32_t urb_off, struct urb_prof prof)
+{
+    bool control = uu->type == USBDEVFS_URB_TYPE_CONTROL;
     uint16_t wlength = 0;
-    if (!r && control) {
-        const struct usb_setup s = usb_setup_decode(bd->data);
+    int r = 0;
+    if (control && !buf) {
+        r = -EINVAL;                     /* not reached: check_urb wants 8 bytes at least */
+    } else if (control) {
+        const struct usb_setup s = usb_setup_decode(buf);
         wlength = s.wLength;
-        if (wlength > uu.buffer_length - USB_SETUP_SIZE)
+        if (wlength > uu->buffer_length - USB_SETUP_SIZE)
             r = -EINVAL;
         else
             r = check_ctrlrecip(c, s.bmRequestType, s.bRequest, s.wIndex);
     }
-    struct urb *u = r ? NULL : urb_new(c->fs->q, c->o.dev, (uint32_t)uu.buffer_length);
+    struct urb *u = r ? NULL : urb_new(c->fs->q, c->o.dev, (uint32_t)uu->buffer_length);
     if (!r && !u)
         r = -ENOMEM;
-    if (r) {
-        g_clear_object(&bd);
-        g_object_unref(ud);
+    if (r)
         return r;
-    }
-    if (bd)
-        memcpy(u->buf, bd->data, (size_t)uu.buffer_length);
+    if (uu->buffer_length > 0)
+        memcpy(u->buf, buf, (size_t)uu->buffer_length);
     if (control) {
         memcpy(u->x.setup, u->buf, 8);
         u->x.ep = 0;
         u->x.buf = u->buf + 8;
         u->x.len = wlength;
     } else {
-        u->x.ep = uu.endpoint;
+        u->x.ep = uu->endpoint;
         u->x.buf = u->buf;
-        u->x.len = (uint32_t)uu.buffer_length;
+        u->x.len = (uint32_t)uu->buffer_length;
     }
-    u->flags = uu.flags;
-    u->user_addr = ud->client_addr;
-    u->umock_urb = ud;                   /* our reference moves to the urb */
+    u->flags = uu->flags;
+    u->user_addr = user_addr;
+    u->umock_urb = ud;                   /* our references move to the urb */
     u->umock_buf = bd;
-    /* Nothing goes back to the client at submit: forgetting the resolved
-     * children (arg itself has no client memory, so no I/O) spares the
-     * answer one main-loop iteration per level of them. */
-    umockdev_ioctl_data_reload(arg, NULL);
+    u->umock_urb_off = urb_off;
+    u->prof = prof;
+    u->prof.posted = prof_now();
     urbq_post(c->fs->q, URB_REQ_SUBMIT, u, &c->o);
     urb_unref(u);
     return 0;
 }
 
+static int submit_urb(struct client *c, UMockdevIoctlData *arg)
+{
+    struct urb_prof prof = { .submit_in = prof_now() };
+    int err = 0;
+    UMockdevIoctlData *ud = resolve(arg, 0, sizeof(struct usbdevfs_urb), &err);
+    if (!ud)
+        return err;
+    struct usbdevfs_urb uu;
+    memcpy(&uu, ud->data, sizeof uu);
+    int r = check_urb(c, &uu);
+    UMockdevIoctlData *bd = NULL;
+    if (!r && uu.buffer_length > 0)
+        bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer), (size_t)uu.buffer_length, &r);
+    prof.reads_done = prof_now();
+    if (!r)
+        r = post_urb(c, &uu, bd ? (const uint8_t *)bd->data : NULL, ud->client_addr, ud, bd, 0, prof);
+    if (r) {
+        g_clear_object(&bd);
+        g_object_unref(ud);
+        return r;
+    }
+    /* Nothing goes back to the client at submit: forgetting the resolved
+     * children (arg itself has no client memory, so no I/O) spares the
+     * answer one main-loop iteration per level of them. */
+    umockdev_ioctl_data_reload(arg, NULL);
+    return 0;
+}
+
+/* The same from the preload's block (usbfs_inline.h): one read. */
+static int submit_inline(struct client *c, UMockdevIoctlData *arg, size_t total)
+{
+    struct urb_prof prof = { .submit_in = prof_now() };
+    if (total < USBFS_INLINE_HDR)
+        return -EINVAL;
+    int err = 0;
+    UMockdevIoctlData *block = resolve(arg, 0, total, &err);
+    if (!block)
+        return err;
+    prof.reads_done = prof_now();
+    struct usbdevfs_urb uu;
+    uint64_t magic, user_addr;
+    memcpy(&magic, block->data, sizeof magic);
+    memcpy(&user_addr, block->data + USBFS_INLINE_ADDR_OFF, sizeof user_addr);
+    memcpy(&uu, block->data + USBFS_INLINE_URB_OFF, sizeof uu);
+    int r = magic != USBFS_INLINE_MAGIC || uu.buffer_length < 0 || uu.type == USBDEVFS_URB_TYPE_ISO ||
+                    (size_t)uu.buffer_length != total - USBFS_INLINE_HDR ? -EINVAL : check_urb(c, &uu);
+    if (!r)
+        r = post_urb(c, &uu, (const uint8_t *)block->data + USBFS_INLINE_HDR, user_addr, block, NULL,
+                     USBFS_INLINE_URB_OFF, prof);
+    if (r) {
+        g_object_unref(block);
+        return r;
+    }
+    umockdev_ioctl_data_reload(arg, NULL);
+    return 0;
+}
+
 static int reap_urb(struct client *c, UMockdevIoctlData *arg)
 {
+    uint64_t t_in = prof_now();
     struct urb *u = urbq_reap(c->fs->q, &c->o);
     if (!u)
         return usbdev_is_gone(c->o.dev) ? -ENODEV : -EAGAIN;
+    u->prof.reap_in = t_in;
     int err = 0;
     UMockdevIoctlData *p = resolve(arg, 0, sizeof(void *), &err);
     UMockdevIoctlData *ud = u->umock_urb, *bd = u->umock_buf;
     u->umock_urb = u->umock_buf = NULL;
     if (p && ud) {
+        /* the client's urb and buffer, or the preload's block holding both */
+        uint8_t *urb_data = ud->data + u->umock_urb_off;
+        uint8_t *buf = bd ? bd->data : u->umock_urb_off ? ud->data + USBFS_INLINE_HDR : NULL;
+        uint32_t buf_len = bd ? (uint32_t)bd->data_len : u->umock_urb_off ? (uint32_t)ud->data_len - USBFS_INLINE_HDR : 0;
         struct usbdevfs_urb uu;
-        memcpy(&uu, ud->data, sizeof uu);
+        memcpy(&uu, urb_data, sizeof uu);
         bool control = uu.type == USBDEVFS_URB_TYPE_CONTROL;
         bool in = control ? (u->x.setup[0] & USB_DIR_MASK) == USB_DIR_IN : (u->x.ep & USB_EP_DIR_IN) != 0;
         uint32_t off = control ? 8 : 0;
-        if (in && bd && u->actual && off + u->actual <= (uint32_t)bd->data_len)
-            memcpy(bd->data + off, u->buf + off, u->actual);
+        if (in && buf && u->actual && off + u->actual <= buf_len)
+            memcpy(buf + off, u->buf + off, u->actual);
         /* what the kernel writes back: status, actual_length, error_count */
         int status = u->status, actual = (int)u->actual, errors = 0;
-        memcpy(ud->data + offsetof(struct usbdevfs_urb, status), &status, sizeof status);
-        memcpy(ud->data + offsetof(struct usbdevfs_urb, actual_length), &actual, sizeof actual);
-        memcpy(ud->data + offsetof(struct usbdevfs_urb, error_count), &errors, sizeof errors);
+        memcpy(urb_data + offsetof(struct usbdevfs_urb, status), &status, sizeof status);
+        memcpy(urb_data + offsetof(struct usbdevfs_urb, actual_length), &actual, sizeof actual);
+        memcpy(urb_data + offsetof(struct usbdevfs_urb, error_count), &errors, sizeof errors);
         umockdev_ioctl_data_set_ptr(p, 0, ud);   /* the client's pointer now names its urb */
     }
     g_clear_object(&p);
     g_clear_object(&ud);
     g_clear_object(&bd);
+    prof_record(&u->prof);
     urb_unref(u);
     return err;
 }
@@ -753,6 +820,8 @@ static int dispatch(struct client *c, UMockdevIoctlClient *cl, unsigned long req
     case USBDEVFS_GET_SPEED:
         return USBFS_SPEED_FULL;
     default:
+        if (usbfs_is_submit_inline(req))
+            return submit_inline(c, arg, _IOC_SIZE(req));
         log_unknown(c->fs, req);
         return -ENOTTY;
     }
