@@ -1,7 +1,9 @@
 /* hilda-emu: runs an unmodified nRF52840 firmware image on the emulated
  * dongle. See docs/emulator.md and `hilda-emu --help`. This file is the
- * command line (argument parsing) and the plain run; `run` and `serve` are
- * the USB session (session.c), `run -- CMD` supervises CMD (supervise.c). */
+ * command line (argument parsing) and the plain run; `run`, `shell` and
+ * `serve` are the USB session (session.c), `run -- CMD` supervises CMD
+ * (supervise.c), `shell` starts the user's shell (shell.c), `serve
+ * --detach` and `stop` are detach.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,11 +19,13 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "detach.h"
 #include "dongle.h"
 #include "machine.h"
 #include "options.h"
 #include "sanitizer.h"
 #include "session.h"
+#include "shell.h"
 
 #define DEFAULT_FIRMWARE "hilda-dongle.elf"
 #define CLIENT_PRELOAD "libhilda-emu-preload.so"
@@ -33,7 +37,9 @@
 static const char usage[] =
     "usage: hilda-emu --firmware FILE [--firmware FILE...] [options]\n"
     "       hilda-emu run [--firmware FILE...] [options] [--] COMMAND [ARGS...]\n"
-    "       hilda-emu serve [--firmware FILE...] [options] [--env-file FILE]\n"
+    "       hilda-emu shell [FIRMWARE] [options] [-- COMMAND [ARGS...]]\n"
+    "       hilda-emu serve [FIRMWARE] [options] [--env-file FILE] [--detach [--state-dir DIR]]\n"
+    "       hilda-emu stop [--state-dir DIR]\n"
     "\n"
     "Runs nRF52840 firmware images (ELF or Intel HEX) on the emulated dongle.\n"
     "\n"
@@ -47,6 +53,19 @@ static const char usage[] =
     "         export HILDA_EMU_PID=...  export HILDA_EMU_CPU=...  (with --pin)\n"
     "       and runs until SIGTERM, SIGINT or {\"cmd\": \"quit\"} on the control channel.\n"
     "       run gives COMMAND the same variables.\n"
+    "shell  run for people: without COMMAND it runs your $SHELL (/bin/sh without one) with the same\n"
+    "       variables, HILDA_EMU=1 and the prompt starting with \"" SHELL_PROMPT_MARK "\"; leaving it\n"
+    "       (exit, Ctrl-D) stops the dongle and removes its files; Ctrl-C belongs to the shell.\n"
+    "       Returns the shell's (COMMAND's) exit status, as run does. The one line for scripts:\n"
+    "         hilda-emu shell -- lsusb -d 1209:\n"
+    "serve --detach\n"
+    "       returns once the dongle is enumerated, its export lines on stdout, and serves in the\n"
+    "       background (diagnostics in the state directory's serve.log without --log):\n"
+    "         eval \"$(hilda-emu serve --detach)\"\n"
+    "stop   ends the detached serve and prints the lines that give the shell back the environment\n"
+    "       it had before serve --detach (unset or export):  eval \"$(hilda-emu stop)\"\n"
+    "\n"
+    "FIRMWARE: shell and serve take the image as an argument too (the same as --firmware FIRMWARE).\n"
     "\n"
     "  --firmware FILE        the image to run (required without run/serve; for them the default\n"
     "                         is " DEFAULT_FIRMWARE " next to the hilda-emu binary or one directory up).\n"
@@ -82,11 +101,16 @@ static const char usage[] =
     "  --attach-timeout MS    run/serve: give up if the dongle is not enumerated after MS\n"
     "                         milliseconds of virtual time (default 10000)\n"
     "  --env-file FILE        serve: also write the export lines to FILE (atomically, once enumerated)\n"
-    "  --pin CPU|off          run/serve: keep hilda-emu, and (run) COMMAND, on one CPU. A USB call\n"
+    "  --detach               serve: return once the dongle is enumerated, serve in the background\n"
+    "  --state-dir DIR        serve --detach, stop: where the detached serve keeps its lock, pid, log and\n"
+    "                         restore lines; one detached serve per directory (default\n"
+    "                         $XDG_RUNTIME_DIR/hilda-emu, or /tmp/hilda-emu-UID without XDG_RUNTIME_DIR)\n"
+    "  --pin CPU|off          run/shell/serve: keep hilda-emu, and COMMAND, on one CPU. A USB call\n"
     "                         passes between three threads in turn; waking a thread on another CPU\n"
     "                         is the dominant cost on a virtual machine. Default for run: the last\n"
-    "                         CPU hilda-emu may use (off if it may use one); for serve: off (clients\n"
-    "                         can run under taskset -c $HILDA_EMU_CPU)\n"
+    "                         CPU hilda-emu may use (off if it may use one), the same for shell with\n"
+    "                         COMMAND; for serve and an interactive shell: off (serve's clients can\n"
+    "                         run under taskset -c $HILDA_EMU_CPU)\n"
     "  --help                 this text\n"
     "\n"
     "Clients also get " CLIENT_PRELOAD " (found next to hilda-emu) preloaded: it makes the\n"
@@ -94,7 +118,9 @@ static const char usage[] =
     "\n"
     "Exit status: 0 done (quit, time limit, signal), 1 firmware fault or sanitizer report,\n"
     "2 usage error, 3 setup error (image, socket, pty, umockdev testbed), 4 (serve) the dongle\n"
-    "did not enumerate, 5 the wall-clock limit (--wall-limit) ended the run. run returns COMMAND's status (128+N if a signal N ended it), or 124 if\n"
+    "did not enumerate, 5 the wall-clock limit (--wall-limit) ended the run, 6 (stop) no detached\n"
+    "serve was running, 7 (serve --detach) one is running already with that state directory.\n"
+    "run and shell return COMMAND's status (128+N if a signal N ended it), or 124 if\n"
     "the firmware faulted while COMMAND ran (COMMAND is terminated), 125 if hilda-emu could not\n"
     "give COMMAND a dongle (bad command line, setup, no enumeration), 126 if COMMAND could not\n"
     "be executed, 127 if it was not found.\n";
@@ -103,6 +129,7 @@ static struct machine *running;
 volatile sig_atomic_t hilda_emu_stop_signal;
 static volatile sig_atomic_t wall_limit_reached;
 
+/* SIGINT, SIGTERM, SIGHUP (the terminal went away) */
 static void on_signal(int sig)
 {
     hilda_emu_stop_signal = sig;
@@ -166,7 +193,7 @@ static int parse_trace(const char *list, struct dongle_options *mo)
 
 /* A file the build puts near the binary: in the binary's directory, in
  * `sub` below it, or one directory up (build/hilda-dongle.elf for
- * build/emu/hilda-emu). */
+ * build/emu/hilda-emu); else, for an installed hilda-emu, in ../lib/hilda. */
 static const char *find_near_binary(const char *name, const char *sub, char *out, size_t cap)
 {
     char exe[PATH_MAX];
@@ -175,8 +202,9 @@ static const char *find_near_binary(const char *name, const char *sub, char *out
         return NULL;
     exe[n] = '\0';
     char *dir = dirname(exe);
-    const char *where[3] = { "", sub, "/.." };
-    for (int i = 0; i < 3; i++) {
+    /* the last: installed, <prefix>/bin/hilda-emu and <prefix>/lib/hilda/ (emu/meson.build) */
+    const char *where[4] = { "", sub, "/..", "/../lib/hilda" };
+    for (int i = 0; i < 4; i++) {
         snprintf(out, cap, "%s%s/%s", dir, where[i], name);
         if (access(out, R_OK) == 0)
             return out;
@@ -219,7 +247,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
     enum { OPT_FIRMWARE = 256, OPT_UART, OPT_SANITIZE, OPT_CONTROL, OPT_TRACE, OPT_LOG, OPT_UNTIL,
            OPT_FAST, OPT_DEVICE_ID, OPT_PCAP, OPT_ENV_FILE, OPT_ATTACH_TIMEOUT, OPT_PIN, OPT_WALL_LIMIT,
-           OPT_EP0_STATUS, OPT_HELP };
+           OPT_EP0_STATUS, OPT_DETACH, OPT_STATE_DIR, OPT_HELP };
     static const struct option longopts[] = {
         { "firmware", required_argument, 0, OPT_FIRMWARE },
         { "uart", required_argument, 0, OPT_UART },
@@ -236,6 +264,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "pin", required_argument, 0, OPT_PIN },
         { "wall-limit", required_argument, 0, OPT_WALL_LIMIT },
         { "ep0-status", required_argument, 0, OPT_EP0_STATUS },
+        { "detach", no_argument, 0, OPT_DETACH },
+        { "state-dir", required_argument, 0, OPT_STATE_DIR },
         { "help", no_argument, 0, OPT_HELP },
         { 0, 0, 0, 0 },
     };
@@ -247,18 +277,38 @@ static int parse_args(int argc, char **argv, struct options *o)
         .pin_cpu = -2,
         .wall_limit_s = -1,
     };
-    if (argc > 1 && strcmp(argv[1], "run") == 0)
-        o->mode = MODE_RUN;
-    else if (argc > 1 && strcmp(argv[1], "serve") == 0)
-        o->mode = MODE_SERVE;
+    static const struct { const char *name; enum mode mode; } commands[] = {
+        { "run", MODE_RUN }, { "serve", MODE_SERVE }, { "shell", MODE_SHELL }, { "stop", MODE_STOP },
+    };
+    for (size_t i = 0; argc > 1 && i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            o->mode = commands[i].mode;
+    }
     if (o->mode != MODE_PLAIN) {
         argc--;
         argv++;
     }
     opterr = 0;
     int c;
-    /* "+": the options end at the command (its own options are its own) */
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    bool positional_firmware = false;
+    /* "+": the options end at the command (its own options are its own);
+     * shell and serve take one FIRMWARE among their options */
+    for (;;) {
+        c = getopt_long(argc, argv, "+", longopts, NULL);
+        if (c == -1) {
+            const bool after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+            if ((o->mode == MODE_SHELL || o->mode == MODE_SERVE) && optind < argc && !after_dashes &&
+                !positional_firmware) {
+                if (o->n_firmware == DONGLE_MAX_IMAGES)
+                    return usage_error("%s", "--firmware may be given at most 8 times");
+                o->board.firmware[o->n_firmware++] = argv[optind++];
+                positional_firmware = true;
+                continue;
+            }
+            break;
+        }
+        if (o->mode == MODE_STOP && c != OPT_STATE_DIR && c != OPT_HELP)
+            return usage_error("%s", "stop takes only --state-dir DIR");
         switch (c) {
         case OPT_FIRMWARE:
             if (o->n_firmware == DONGLE_MAX_IMAGES)
@@ -319,6 +369,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             if (parse_seconds(optarg, &o->wall_limit_s))
                 return usage_error("--wall-limit takes a number of seconds (0: no limit), not \"%s\"", optarg);
             break;
+        case OPT_DETACH: o->detach = true; break;
+        case OPT_STATE_DIR: o->state_dir = optarg; break;
         case OPT_HELP:
             fputs(usage, stdout);
             exit(EXIT_OK);
@@ -330,9 +382,17 @@ static int parse_args(int argc, char **argv, struct options *o)
         if (optind >= argc)
             return usage_error("%s", "run needs a COMMAND (hilda-emu run [options] -- COMMAND [ARGS...])");
         o->command = argv + optind;
+    } else if (o->mode == MODE_SHELL && optind < argc) {
+        o->command = argv + optind;
     } else if (optind < argc) {
         return usage_error("unexpected argument \"%s\"", argv[optind]);
     }
+    if (o->mode == MODE_STOP)
+        return 0;             /* it is about the state directory alone */
+    if (o->detach && o->mode != MODE_SERVE)
+        return usage_error("%s", "--detach is for serve");
+    if (o->state_dir && !o->detach)
+        return usage_error("%s", "--state-dir is for serve --detach and stop");
     if (o->mode == MODE_PLAIN) {
         if (o->pcap || o->env_file || o->pin_cpu != -2)
             return usage_error("%s", "--pcap, --env-file and --pin need run or serve");
@@ -356,62 +416,65 @@ static int parse_args(int argc, char **argv, struct options *o)
         !(o->board.firmware[0] = find_near_binary(DEFAULT_FIRMWARE, "", o->default_firmware, sizeof o->default_firmware)))
         return usage_error("%s", "no --firmware given and no " DEFAULT_FIRMWARE " next to the hilda-emu binary");
     if (o->pin_cpu == -2)
-        o->pin_cpu = o->mode == MODE_RUN ? default_pin_cpu() : -1;
+        o->pin_cpu = o->mode == MODE_RUN || (o->mode == MODE_SHELL && o->command) ? default_pin_cpu() : -1;
     return 0;
 }
 
-int main(int argc, char **argv)
+/* run and shell end with EXIT_RUN_FAILED where the others have their own code */
+static bool runs_command(const struct options *o)
 {
-    struct options o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc)
-        return o.mode == MODE_RUN ? EXIT_RUN_FAILED : rc;
+    return o->mode == MODE_RUN || o->mode == MODE_SHELL;
+}
 
+/* Everything but stop and the foreground half of serve --detach. */
+static int emulate(struct options *o)
+{
     FILE *log = stderr;
-    if (o.log && !(log = fopen(o.log, "we"))) {
-        fprintf(stderr, "hilda-emu: cannot write %s: %s\n", o.log, strerror(errno));
-        return o.mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+    if (o->log && !(log = fopen(o->log, "we"))) {
+        fprintf(stderr, "hilda-emu: cannot write %s: %s\n", o->log, strerror(errno));
+        return runs_command(o) ? EXIT_RUN_FAILED : EXIT_SETUP;
     }
-    o.board.log = log;
-    o.board.device_id = o.device_id;
-    if (o.pin_cpu >= 0) {
+    o->board.log = log;
+    o->board.device_id = o->device_id;
+    if (o->pin_cpu >= 0) {
         /* before any thread exists: they all inherit it */
         cpu_set_t one;
         CPU_ZERO(&one);
-        CPU_SET(o.pin_cpu, &one);
+        CPU_SET(o->pin_cpu, &one);
         if (sched_setaffinity(0, sizeof one, &one) != 0)
-            fprintf(log, "hilda-emu: cannot keep to CPU %d: %s (going on unpinned)\n", o.pin_cpu, strerror(errno));
+            fprintf(log, "hilda-emu: cannot keep to CPU %d: %s (going on unpinned)\n", o->pin_cpu, strerror(errno));
     }
-    struct dongle *board = dongle_new(&o.board);
+    struct dongle *board = dongle_new(&o->board);
     if (!board)
-        return o.mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+        return runs_command(o) ? EXIT_RUN_FAILED : EXIT_SETUP;
     struct machine *m = dongle_machine(board);
-    struct sanitizer *san = sanitizer_new(m, o.sanitize);
+    struct sanitizer *san = sanitizer_new(m, o->sanitize);
 
     running = m;
     struct sigaction sa = { .sa_handler = on_signal };
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);   /* the terminal went away: clean up as for SIGTERM */
     signal(SIGPIPE, SIG_IGN);
 
     int exit_code = EXIT_OK;
-    if (o.mode != MODE_PLAIN) {
-        exit_code = session_usb(&o, board, san, log);
+    if (o->mode != MODE_PLAIN) {
+        exit_code = session_usb(o, board, san, log);
     } else {
         struct control *ctl = NULL;
-        if (o.control) {
-            const struct control_target target = { board, san, o.board.firmware };
-            if (!(ctl = control_new(o.control, &target))) {
+        if (o->control) {
+            const struct control_target target = { board, san, o->board.firmware };
+            if (!(ctl = control_new(o->control, &target))) {
                 sanitizer_free(san);
                 dongle_free(board);
                 return EXIT_SETUP;
             }
-            fprintf(log, "hilda-emu: control channel on %s\n", o.control);
+            fprintf(log, "hilda-emu: control channel on %s\n", o->control);
         }
-        vtime_t until = o.until_ms ? SOC_MS(o.until_ms) : UINT64_MAX;
+        vtime_t until = o->until_ms ? SOC_MS(o->until_ms) : UINT64_MAX;
         timer_t wall_timer;
         bool wall_timer_on;
-        if (start_wall_limit(o.wall_limit_s, &wall_timer, &wall_timer_on) != 0)
+        if (start_wall_limit(o->wall_limit_s, &wall_timer, &wall_timer_on) != 0)
             fprintf(log, "hilda-emu: cannot start the wall-clock limit: %s (going on without it)\n", strerror(errno));
         for (;;) {
             enum run_status st = machine_run(m, until);
@@ -419,7 +482,7 @@ int main(int argc, char **argv)
                 /* where it was: a firmware spinning with interrupts off stays put */
                 uint32_t pc = machine_pc(m);
                 fprintf(log, "hilda-emu: wall-clock limit of %g s reached (--wall-limit): the firmware is at "
-                        "PC 0x%08" PRIx32 " in %s after %.3f ms of virtual time\n", o.wall_limit_s, pc,
+                        "PC 0x%08" PRIx32 " in %s after %.3f ms of virtual time\n", o->wall_limit_s, pc,
                         machine_function_at(m, pc), (double)soc_now(machine_soc(m)) / (double)SOC_MS(1));
                 exit_code = EXIT_WALL_LIMIT;
                 break;
@@ -430,7 +493,7 @@ int main(int argc, char **argv)
                 break;
             }
             if (st == RUN_DEADLINE) {
-                fprintf(log, "hilda-emu: time limit of %" PRIu64 " ms reached\n", o.until_ms);
+                fprintf(log, "hilda-emu: time limit of %" PRIu64 " ms reached\n", o->until_ms);
                 break;
             }
             if (st == RUN_IDLE) {
@@ -457,4 +520,19 @@ int main(int argc, char **argv)
     if (log != stderr)
         fclose(log);
     return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return runs_command(&o) ? EXIT_RUN_FAILED : rc;
+    if (o.mode == MODE_STOP)
+        return detach_stop(o.state_dir);
+    if (o.detach && (rc = detach_start(&o)) >= 0)
+        return rc;            /* the foreground process: the background one serves */
+    rc = emulate(&o);
+    detach_finish();
+    return rc;
 }

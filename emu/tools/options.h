@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dongle.h"
@@ -18,7 +19,9 @@ enum exit_code {
     EXIT_SETUP = 3,      /* the image could not be loaded, or a socket/pty/testbed could not be made */
     EXIT_NO_DEVICE = 4,  /* serve: the dongle did not enumerate */
     EXIT_WALL_LIMIT = 5, /* the wall-clock limit (--wall-limit) ended a plain run */
-    /* run: the command's own status, or one of these (the conventions of env(1) and timeout(1)) */
+    EXIT_NOT_RUNNING = 6,     /* stop: no detached serve was running (detach.h) */
+    EXIT_ALREADY_RUNNING = 7, /* serve --detach: one is running already with that state directory */
+    /* run and shell: the command's own status, or one of these (the conventions of env(1) and timeout(1)) */
     EXIT_RUN_FAULT = 124,     /* the firmware faulted (or the sanitizer reported) while the command ran */
     EXIT_RUN_FAILED = 125,    /* hilda-emu could not give the command a dongle */
     EXIT_RUN_NOEXEC = 126,    /* the command could not be executed */
@@ -26,7 +29,9 @@ enum exit_code {
 };
 
 
-enum mode { MODE_PLAIN, MODE_RUN, MODE_SERVE };
+/* shell: run with $SHELL (or COMMAND) and the prompt marked; stop: ends a
+ * detached serve (detach.h) */
+enum mode { MODE_PLAIN, MODE_RUN, MODE_SERVE, MODE_SHELL, MODE_STOP };
 
 struct options {
     enum mode mode;
@@ -44,7 +49,9 @@ struct options {
     int pin_cpu;               /* -1: off; -2: the default of the mode */
     const char *client_preload;  /* NULL if not found */
     char client_preload_path[PATH_MAX];
-    char **command;            /* run: argv of the command */
+    char **command;            /* run, shell: argv of the command (shell: NULL for $SHELL) */
+    bool detach;               /* serve --detach */
+    const char *state_dir;     /* serve --detach, stop: --state-dir (NULL: the default, detach.h) */
     char default_firmware[PATH_MAX];
 };
 

@@ -1,11 +1,14 @@
-/* The USB session of `run` and `serve` (session.h): the dongle with the
- * USB bridge and a control channel, the wait for the first enumeration,
- * the session's environment (printed, written to --env-file, given to the
- * command), then serving or running the command (supervise.h). */
+/* The USB session of `run`, `shell` and `serve` (session.h): the dongle
+ * with the USB bridge and a control channel, the wait for the first
+ * enumeration, the session's environment (printed, written to --env-file,
+ * given to the command), then serving (in the background with --detach,
+ * detach.h) or running the command (supervise.h; shell.h: the user's
+ * shell). */
 #include "session.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +17,9 @@
 #include "bench.h"
 #include "bridge.h"
 #include "control.h"
+#include "detach.h"
 #include "nrf52840.h"
+#include "shell.h"
 #include "supervise.h"
 
 struct session {
@@ -71,19 +76,6 @@ static int wait_attached(struct session *s)
     return EXIT_NO_DEVICE;
 }
 
-/* Shell-quoted: 'text' with each ' written as '\''. */
-static void put_quoted(FILE *f, const char *text)
-{
-    fputc('\'', f);
-    for (const char *p = text; *p; p++) {
-        if (*p == '\'')
-            fputs("'\\''", f);
-        else
-            fputc(*p, f);
-    }
-    fputc('\'', f);
-}
-
 static void session_vars(struct session *s, struct env_var v[SESSION_VARS])
 {
     v[0] = (struct env_var){ "UMOCKDEV_DIR", "" };
@@ -111,7 +103,7 @@ static void write_exports(FILE *f, struct session *s)
         if (!v[i].value[0])
             continue;
         fprintf(f, "export %s=", v[i].name);
-        put_quoted(f, v[i].value);
+        shell_put_quoted(f, v[i].value);
         fputc('\n', f);
     }
 }
@@ -134,14 +126,36 @@ static int write_env_file(struct session *s, const char *path)
     return 0;
 }
 
+/* run -- COMMAND, and shell: COMMAND or the user's shell with HILDA_EMU=1
+ * and the prompt marked. An interactive shell's Ctrl-C belongs to the
+ * shell: hilda-emu ignores SIGINT and SIGQUIT from here on (SIGTERM and
+ * SIGHUP still end the session; the user's shell then gets SIGHUP). */
 static int run_command(struct session *s)
 {
-    struct env_var v[SESSION_VARS];
+    struct env_var v[SESSION_VARS + SHELL_VARS];
     session_vars(s, v);
+    unsigned n = SESSION_VARS;
+    char **argv = s->o->command;
+    struct shell_command sh;
+    if (s->o->mode == MODE_SHELL) {
+        if (shell_prepare(&sh, s->o->command, v + n, s->log))
+            return EXIT_RUN_FAILED;
+        n += SHELL_VARS;
+        argv = sh.command;
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+        if (!s->o->command)
+            fprintf(stderr, "hilda-emu: the emulated dongle is attached; this shell has its environment "
+                    "(HILDA_EMU=1, UMOCKDEV_DIR, LD_PRELOAD, ...): exit the shell to stop the dongle\n");
+    }
     const struct supervise_params p = {
-        .m = s->m, .argv = s->o->command, .env = v, .n_env = SESSION_VARS, .pin_cpu = s->o->pin_cpu, .log = s->log,
+        .m = s->m, .argv = argv, .env = v, .n_env = n, .pin_cpu = s->o->pin_cpu, .log = s->log,
+        .stop_signal = s->o->mode == MODE_SHELL && !s->o->command ? SIGHUP : 0,
     };
-    return supervise_run(&p);
+    int rc = supervise_run(&p);
+    if (s->o->mode == MODE_SHELL)
+        shell_cleanup(&sh);
+    return rc;
 }
 
 static int serve(struct session *s)
@@ -150,6 +164,11 @@ static int serve(struct session *s)
     fflush(stdout);
     if (s->o->env_file && write_env_file(s, s->o->env_file))
         return EXIT_SETUP;
+    if (s->o->detach) {
+        struct env_var v[SESSION_VARS];
+        session_vars(s, v);
+        detach_ready(v, SESSION_VARS, s->log == stderr);
+    }
     for (;;) {
         enum run_status st = machine_run(s->m, UINT64_MAX);
         if (st == RUN_FAULT) {
@@ -163,16 +182,17 @@ static int serve(struct session *s)
     }
 }
 
-/* run and serve: the machine with the USB bridge and a control channel. */
+/* run, shell and serve: the machine with the USB bridge and a control channel. */
 int session_usb(struct options *o, struct dongle *board, struct sanitizer *san, FILE *log)
 {
     struct session s = { .o = o, .board = board, .m = dongle_machine(board), .log = log };
     char err[256];
     const struct bridge_options bo = { .pcap = o->pcap, .log = log, .client_preload = o->client_preload };
     s.bridge = bridge_new(dongle_soc(board), nrf52840_usbd(dongle_chip(board)), &bo, err, sizeof err);
+    const bool runs_command = o->mode == MODE_RUN || o->mode == MODE_SHELL;
     if (!s.bridge) {
         fprintf(log, "hilda-emu: USB bridge: %s\n", err);
-        return o->mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+        return runs_command ? EXIT_RUN_FAILED : EXIT_SETUP;
     }
     bridge_set_listener(s.bridge, on_bridge, &s);
     s.bench = bench_new(board, s.bridge, bridge_umockdev_dir(s.bridge), nrf52840_uart_path(dongle_chip(board), 0),
@@ -180,7 +200,7 @@ int session_usb(struct options *o, struct dongle *board, struct sanitizer *san, 
     if (!s.bench) {
         fprintf(log, "hilda-emu: the virtual bench: %s\n", err);
         bridge_free(s.bridge);
-        return o->mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+        return runs_command ? EXIT_RUN_FAILED : EXIT_SETUP;
     }
     if (o->control)
         snprintf(s.control_path, sizeof s.control_path, "%s", o->control);
@@ -190,14 +210,14 @@ int session_usb(struct options *o, struct dongle *board, struct sanitizer *san, 
     if (!(s.ctl = control_new(s.control_path, &target))) {
         bridge_free(s.bridge);
         bench_free(s.bench);
-        return o->mode == MODE_RUN ? EXIT_RUN_FAILED : EXIT_SETUP;
+        return runs_command ? EXIT_RUN_FAILED : EXIT_SETUP;
     }
     fprintf(log, "hilda-emu: control channel on %s\n", s.control_path);
 
     int rc = wait_attached(&s);
     if (rc == 0 && s.attached)
-        rc = o->mode == MODE_RUN ? run_command(&s) : serve(&s);
-    else if (o->mode == MODE_RUN)
+        rc = runs_command ? run_command(&s) : serve(&s);
+    else if (runs_command)
         rc = EXIT_RUN_FAILED;
     control_free(s.ctl);
     bridge_free(s.bridge);

@@ -87,7 +87,8 @@ static int spawn(struct child *s, char **argv)
             sched_setaffinity(0, sizeof one, &one);
         }
         signal(SIGPIPE, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
+        signal(SIGINT, SIG_DFL);    /* shell ignores these two in hilda-emu (session.c) */
+        signal(SIGQUIT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
@@ -120,14 +121,14 @@ static int64_t ms_since(const struct timespec *t0)
     return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* The command is told to stop (SIGTERM) while the dongle keeps answering:
+/* The command is told to stop (SIGTERM or stop_signal) while the dongle keeps answering:
  * the preload blocks signals during an ioctl, so a client only dies once
  * its ioctl returns. SIGKILL after the grace time. */
 static void stop_child(struct child *s, bool machine_usable)
 {
     if (s->pid <= 0 || s->done)
         return;
-    kill(s->pid, SIGTERM);
+    kill(s->pid, s->p->stop_signal ? s->p->stop_signal : SIGTERM);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bool killed = false;

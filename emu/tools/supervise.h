@@ -23,6 +23,8 @@ struct supervise_params {
     const struct env_var *env;      /* set in its environment (empty values: left out) */
     unsigned n_env;
     int pin_cpu;                    /* -1: no CPU affinity for the child */
+    int stop_signal;                /* what tells it to stop; 0: SIGTERM (an interactive shell ignores
+                                       SIGTERM: it gets SIGHUP, as when its terminal closes) */
     FILE *log;
 };
 
