@@ -13,7 +13,9 @@ static const char usage[] =
     "clear). Descriptors are read short and long; bad requests must STALL and the device must serve\n"
     "the next request; GET_STATUS per recipient in the Configured and Address states; SET_CONFIGURATION\n"
     "1, 1, 0, 1 checked with GET_CONFIGURATION. Each check has an id, a result (pass, fail, warn, skip)\n"
-    "and the reason. The device is left configured, as found. Exit 0 when nothing failed, 1 otherwise.\n\n"
+    "and the reason. The device is left configured, as found. Exit 0 when nothing failed, 1 otherwise.\n"
+    "Ctrl-C (SIGINT) stops it between two checks: the results so far, the checks not started as\n"
+    "not_run (never fail), marked PARTIAL (--json: \"partial\": true); exit 130.\n\n"
     "  -l, --list             every check's id and title (no device needed)\n"
     "  -o, --only PREFIX      only the checks whose id starts with PREFIX (e.g. 9.9, 10-queue); a\n"
     "                         PREFIX that selects no check is refused\n"
@@ -24,6 +26,31 @@ struct ch9_args {
     struct hilda_ch9_options o;
     bool list;
 };
+
+/* The length of id's group: up to its first '-' ("9.13-set-configuration":
+ * "9.13"), or the whole id when that part has no '.' ("10-queue"). */
+static int group_len(const char *id)
+{
+    size_t len = strcspn(id, "-");
+    return memchr(id, '.', len) ? (int)len : (int)strlen(id);
+}
+
+/* The registry's groups, "9.1, 9.2, ..., 10-queue, 9.16", in order, each
+ * once: for the refusal of an --only that selects nothing. */
+static void check_groups(char *out, size_t cap)
+{
+    size_t n, at = 0;
+    const struct hilda_ch9_check *k = hilda_ch9_checks(&n);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int len = group_len(k[i].id);
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = group_len(k[j].id) == len && strncmp(k[j].id, k[i].id, (size_t)len) == 0;
+        if (!seen && at + (size_t)len + 3 < cap)
+            at += (size_t)snprintf(out + at, cap - at, "%s%.*s", at ? ", " : "", len, k[i].id);
+    }
+}
 
 static int ch9_argv(struct cli *c, int argc, char **argv, void *args)
 {
@@ -49,8 +76,12 @@ static int ch9_argv(struct cli *c, int argc, char **argv, void *args)
         default: return cli_unknown_option(c, argv);
         }
     }
-    if (a->o.only && !hilda_ch9_only_matches_any(a->o.only))
-        return cli_usage_error(c, "--only \"%s\" selects no check (hilda ch9 --list shows them)", a->o.only);
+    if (a->o.only && !hilda_ch9_only_matches_any(a->o.only)) {
+        char groups[200];
+        check_groups(groups, sizeof groups);
+        return cli_usage_error(c, "--only \"%s\" selects no check; the checks are %s (hilda ch9 --list names each)",
+                               a->o.only, groups);
+    }
     return cli_no_arguments(c, argc, argv);
 }
 
@@ -104,26 +135,33 @@ static enum hilda_status ch9_run(struct cmd_io *io, void *args, struct hilda_err
     hilda_checks_init(&k);
     st = hilda_ch9_run(io->d, &a->o, &k, e);
     size_t pass = hilda_checks_count(&k, HILDA_PASS), fail = hilda_checks_count(&k, HILDA_FAIL),
-           warn = hilda_checks_count(&k, HILDA_WARN), skip = hilda_checks_count(&k, HILDA_SKIP);
+           warn = hilda_checks_count(&k, HILDA_WARN), skip = hilda_checks_count(&k, HILDA_SKIP),
+           not_run = hilda_checks_count(&k, HILDA_NOT_RUN);
     const struct hilda_devinfo *dev = &io->d->info;
-    if (st) {
-        if (io->text)   /* what ran before the battery had to stop */
-            print_checks(io->text, &k);
-    } else {
-        io->check_failed = fail > 0;
-        if (io->reply) {
-            hj_set(io->reply, "device", json_devinfo(dev));
-            hj_set(io->reply, "checks", hilda_json_checks(&k));
-            hj_set_uint(io->reply, "passed", pass);
-            hj_set_uint(io->reply, "failed", fail);
-            hj_set_uint(io->reply, "warnings", warn);
-            hj_set_uint(io->reply, "skipped", skip);
+    /* A stop (Ctrl-C, device gone) keeps the results so far, the checks it
+     * left out as not run, marked partial; the front-end says why it stopped. */
+    io->partial = st != HILDA_OK;
+    io->check_failed = fail > 0;
+    if (io->reply) {
+        hj_set(io->reply, "device", json_devinfo(dev));
+        hj_set(io->reply, "checks", hilda_json_checks(&k));
+        hj_set_uint(io->reply, "passed", pass);
+        hj_set_uint(io->reply, "failed", fail);
+        hj_set_uint(io->reply, "warnings", warn);
+        hj_set_uint(io->reply, "skipped", skip);
+        if (io->partial) {
+            hj_set_uint(io->reply, "not_run", not_run);
+            hj_set_bool(io->reply, "partial", true);
         }
-        if (io->text) {
-            fprintf(io->text, "chapter 9 battery on %04x:%04x at %s\n", dev->vid, dev->pid, dev->path);
-            print_checks(io->text, &k);
-            fprintf(io->text, "%zu passed, %zu failed, %zu warnings, %zu skipped\n", pass, fail, warn, skip);
-        }
+    }
+    if (io->text) {
+        fprintf(io->text, "chapter 9 battery on %04x:%04x at %s\n", dev->vid, dev->pid, dev->path);
+        print_checks(io->text, &k);
+        fprintf(io->text, "%s%zu passed, %zu failed, %zu warnings, %zu skipped", io->partial ? "PARTIAL: " : "", pass,
+                fail, warn, skip);
+        if (io->partial)
+            fprintf(io->text, ", %zu not run (the battery stopped early, see the error below)", not_run);
+        fputc('\n', io->text);
     }
     hilda_checks_free(&k);
     return st;

@@ -154,8 +154,9 @@ static int ctrl_argv(struct cli *c, int argc, char **argv, void *args)
         s->wLength = (uint16_t)v;
     } else {
         size_t len = 0;
-        if (strcmp(last, "-") != 0 && !hilda_hex_decode(last, a->data, DATA_MAX, &len))
-            return cli_usage_error(c, "HEXDATA is not hex bytes (at most 65535): \"%s\"", last);
+        char why[96];
+        if (strcmp(last, "-") != 0 && !hilda_hex_parse(last, a->data, DATA_MAX, &len, why, sizeof why))
+            return cli_usage_error(c, "HEXDATA: %s", why);
         s->wLength = (uint16_t)len;
     }
     a->timeout_ms = c->timeout_ms;

@@ -1,6 +1,8 @@
 /* desc: every descriptor, parsed, printed and validated. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "descprint.h"
@@ -16,7 +18,8 @@ static const char usage[] =
     "Exit 0 when there are no errors, 1 when there are (with --strict, warnings count too).\n\n"
     "  -x, --hex              also dump each descriptor's bytes\n"
     "  -f, --file FILE        parse a file instead of a device: the device descriptor (18 bytes) then\n"
-    "                         the configurations, as /dev/bus/usb/BBB/DDD or sysfs `descriptors` holds\n"
+    "                         the configurations, as /dev/bus/usb/BBB/DDD or sysfs `descriptors` holds;\n"
+    "                         a directory, an unreadable file or one shorter than 18 bytes is refused (2)\n"
     "      --strict           warnings fail too\n";
 
 #define BLOB_MAX (1u << 20)
@@ -64,16 +67,49 @@ static void desc_free(void *args)
     free(((struct desc_args *)args)->blob);
 }
 
+/* A descriptor blob must hold at least the device descriptor: a shorter
+ * one (an empty file, a directory, the wrong file) is refused with what it
+ * is, rather than parsed as zeros. */
+static enum hilda_status check_blob_size(const char *what, size_t len, struct hilda_error *e)
+{
+    if (len >= USB_DT_DEVICE_SIZE)
+        return HILDA_OK;
+    return hilda_fail(e, HILDA_ERR_USAGE,
+                      "%s holds %zu byte%s, fewer than the %u of a device descriptor: not a usbfs descriptor file",
+                      what, len, len == 1 ? "" : "s", USB_DT_DEVICE_SIZE);
+}
+
 static enum hilda_status read_file(struct desc_args *a, struct hilda_error *e)
 {
+    struct stat sb;
+    if (stat(a->file, &sb) != 0)
+        return hilda_fail(e, HILDA_ERR_USAGE, "--file %s: %s", a->file, strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return hilda_fail(e, HILDA_ERR_USAGE,
+                          "--file %s is a directory; give the descriptors file (/dev/bus/usb/BBB/DDD or a sysfs "
+                          "device's descriptors)", a->file);
     FILE *in = fopen(a->file, "rb");
     if (!in)
-        return hilda_fail(e, HILDA_ERR_USAGE, "cannot open %s", a->file);
+        return hilda_fail(e, HILDA_ERR_USAGE, "--file %s: cannot open it: %s", a->file, strerror(errno));
     a->blob = malloc(BLOB_MAX);
-    a->blob_len = a->blob ? fread(a->blob, 1, BLOB_MAX, in) : 0;
-    fclose(in);
-    if (!a->blob)
+    if (!a->blob) {
+        fclose(in);
         return hilda_fail(e, HILDA_ERR_INTERNAL, "out of memory");
+    }
+    a->blob_len = fread(a->blob, 1, BLOB_MAX, in);
+    int read_error = ferror(in) ? errno : 0;
+    bool more = a->blob_len == BLOB_MAX && fgetc(in) != EOF;
+    fclose(in);
+    if (read_error)
+        return hilda_fail(e, HILDA_ERR_USAGE, "--file %s: cannot read it: %s", a->file, strerror(read_error));
+    if (more)
+        return hilda_fail(e, HILDA_ERR_USAGE, "--file %s is larger than %u bytes: not a descriptor file", a->file,
+                          BLOB_MAX);
+    char what[224];
+    snprintf(what, sizeof what, "--file %.200s", a->file);
+    enum hilda_status st = check_blob_size(what, a->blob_len, e);
+    if (st)
+        return st;
     a->has_blob = true;
     return HILDA_OK;
 }
@@ -82,6 +118,8 @@ static enum hilda_status desc_run(struct cmd_io *io, void *args, struct hilda_er
 {
     struct desc_args *a = args;
     enum hilda_status st = a->file ? read_file(a, e) : HILDA_OK;
+    if (!st && a->has_blob)
+        st = check_blob_size("\"blob\"", a->blob_len, e);
     if (st)
         return st;
     struct hilda_desc_set set;

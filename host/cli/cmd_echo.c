@@ -6,19 +6,22 @@
 #include "text.h"
 
 static const char usage[] =
-    "usage: hilda echo [TEXT...] [--hex HEX] [--length N] [--read-length N] [options]\n\n"
+    "usage: hilda echo [TEXT...] [--hex HEX] [--length N] [--read-length N] [--verbose] [options]\n\n"
     "Writes bytes to the device's echo buffer (ECHO_WRITE), reads them back (ECHO_READ) and compares.\n"
     "The bytes: TEXT (the arguments joined by spaces), or --hex, or --length N bytes of a counting\n"
-    "pattern; nothing at all empties the buffer. Exit 0 when the bytes came back, 1 when not.\n\n"
+    "pattern; nothing at all empties the buffer. One line when the bytes came back (exit 0); when not,\n"
+    "where they differ, with the bytes sent and read around it (exit 1).\n\n"
     "  -x, --hex HEX          the bytes as hex\n"
     "  -l, --length N         N bytes (0..4096) of the pattern 0, 1, 2, ... 255, 0, ...\n"
     "      --read-length N    wLength of the read (default: what was written); the device returns\n"
-    "                         min(N, stored) bytes\n";
+    "                         min(N, stored) bytes\n"
+    "  -v, --verbose          also dump the bytes read back when they matched\n";
 
 struct echo_args {
     uint8_t out[HILDA_EP0_MAX_DATA];
     size_t len;
     uint16_t read_length;   /* wLength of ECHO_READ */
+    bool verbose;           /* the hex dump even when everything matched */
 };
 
 static void pattern(struct echo_args *a, size_t len)
@@ -34,25 +37,31 @@ static int echo_argv(struct cli *c, int argc, char **argv, void *args)
     enum { O_READLEN = 1000 };
     static const struct option opts[] = { CLI_COMMON_LONG, { "hex", required_argument, NULL, 'x' },
                                           { "length", required_argument, NULL, 'l' },
-                                          { "read-length", required_argument, NULL, O_READLEN }, { 0, 0, 0, 0 } };
+                                          { "read-length", required_argument, NULL, O_READLEN },
+                                          { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 } };
     bool have = false;
     long read_len = -1;
     unsigned long v;
     int o, quit_rc;
-    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "x:l:", opts, usage, &quit_rc)) != -1) {
+    while ((o = cli_getopt(c, argc, argv, CLI_COMMON_SHORT "x:l:v", opts, usage, &quit_rc)) != -1) {
         if (o == CLI_OPT_QUIT)
             return quit_rc;
         switch (o) {
-        case 'x':
-            if (!hilda_hex_decode(optarg, a->out, sizeof a->out, &a->len))
-                return cli_usage_error(c, "--hex wants at most 4096 bytes of hex");
+        case 'x': {
+            char why[96];
+            if (!hilda_hex_parse(optarg, a->out, sizeof a->out, &a->len, why, sizeof why))
+                return cli_usage_error(c, "--hex: %s", why);
             have = true;
             break;
+        }
         case 'l':
             if (!cli_parse_u32(optarg, HILDA_EP0_MAX_DATA, &v))
                 return cli_usage_error(c, "--length wants 0..4096");
             pattern(a, v);
             have = true;
+            break;
+        case 'v':
+            a->verbose = true;
             break;
         case O_READLEN:
             if (!cli_parse_u32(optarg, HILDA_EP0_MAX_DATA, &v))
@@ -118,7 +127,10 @@ static enum hilda_status echo_run(struct cmd_io *io, void *args, struct hilda_er
     if (io->text) {
         fprintf(io->text, "echo: %zu bytes written, %zu read back (wLength %u): %s\n", a->len, got, a->read_length,
                 match ? "the same bytes" : "DIFFERENT");
-        hilda_hexdump(io->text, in, got, "  ");
+        if (!match)
+            hilda_hexdiff(io->text, a->out, want, in, got, "  ");
+        else if (a->verbose)
+            hilda_hexdump(io->text, in, got, "  ");
     }
     return HILDA_OK;
 }

@@ -9,8 +9,9 @@ static const char usage[] =
     "usage: hilda list [--all] [options]\n\n"
     "Lists attached dongles: the hilda firmware (1209:0001, application mode) and the Nordic Open DFU\n"
     "bootloader (1915:521f, CDC-ACM), with bus-port path, address, serial number and product. Opens\n"
-    "each to read its serial number. Exit 0 even when none is attached; with --wait SECONDS it waits\n"
-    "that long for at least one.\n\n"
+    "each to read its serial number. The selection options filter: -d VID:PID lists only that ID\n"
+    "(any mode), -s and -p only that serial or path. Exit 0 even when none is attached; with --wait\n"
+    "SECONDS it waits that long for at least one, and exit 3 (not_found) when none came.\n\n"
     "  -a, --all              every USB device (hubs excepted), not only dongles\n";
 
 struct list_args {
@@ -42,10 +43,10 @@ static bool list_json(const json_t *req, void *args, struct hilda_error *e)
     return hilda_field_bool(req, "all", false, &a->all, e);
 }
 
-static void print_list(FILE *f, const struct hilda_devinfo *list, size_t n, bool all)
+static void print_list(FILE *f, const struct hilda_devinfo *list, size_t n, const char *what)
 {
     if (n == 0) {
-        fprintf(f, "no %s found\n", all ? "USB devices" : "dongles (1209:0001 or 1915:521f)");
+        fprintf(f, "no %s found\n", what);   /* a query, not a failure: exit 0 */
         return;
     }
     fprintf(f, "%-12s %-8s %-10s %-12s %-6s %-18s %s\n", "PATH", "BUS:ADDR", "ID", "MODE", "SPEED", "SERIAL", "PRODUCT");
@@ -90,9 +91,23 @@ static enum hilda_status list_run(struct cmd_io *io, void *args, struct hilda_er
             hj_append(devices, json_devinfo(&list[i]));
         hj_set(io->reply, "devices", devices);
     }
-    if (io->text)
-        print_list(io->text, list, n, a->all);
+    /* what was looked for, for the empty list and the --wait refusal */
+    char asked[128], what[160];
+    if (sel.has_vidpid || sel.serial || sel.path) {
+        hilda_selector_describe(&sel, asked, sizeof asked);
+        snprintf(what, sizeof what, "device matching %s", asked);
+    } else {
+        snprintf(what, sizeof what, "%s", a->all ? "USB device" : "dongle (1209:0001 or 1915:521f)");
+    }
+    if (io->text && (n || !a->wait_ms))
+        print_list(io->text, list, n, what);
     hilda_devinfo_free(list, n);
+    /* --wait asks for a device: none is the documented not_found (the
+     * --json error reply keeps its empty "devices") */
+    if (!n && a->wait_ms) {
+        io->partial = true;
+        return hilda_fail(e, HILDA_ERR_NOT_FOUND, "no %s appeared within %.1f s", what, a->wait_ms / 1000.0);
+    }
     return HILDA_OK;
 }
 

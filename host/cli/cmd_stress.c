@@ -20,7 +20,7 @@ static const char usage[] =
     "A progress bar on a terminal (none when piped), a summary at the end.\n"
     "Exit 0 when everything verified, 1 when anything did not. A device lost mid-run is exit 5\n"
     "(no_device): the summary, marked PARTIAL (--json: \"partial\": true), still gives what was\n"
-    "verified before the loss.\n\n"
+    "verified before the loss. Ctrl-C (SIGINT) the same, at the next transfer, with exit 130.\n\n"
     "      --max-length N     descriptors: the largest wLength (default 1024)\n"
     "      --step N           descriptors and echo: length step (default 1)\n"
     "      --echo-max N       echo: the largest length (default 4096)\n"

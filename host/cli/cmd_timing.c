@@ -17,7 +17,9 @@ static const char usage[] =
     "  -n, --count N          transfers per kind and size (default 200)\n"
     "      --csv              CSV on stdout, one row per kind and size\n"
     "      --histogram        print the histograms too (human output)\n"
-    "      --no-device        do not read the device's cycle counters (a device without them)\n";
+    "      --no-device        do not read the device's cycle counters (a device without them)\n\n"
+    "Ctrl-C (SIGINT) stops at the next transfer: the cells measured so far are still printed, the one\n"
+    "cut short with its own count, marked PARTIAL (--json: \"partial\": true); exit 130.\n";
 
 struct timing_args {
     struct hilda_timing_cell *cells;
@@ -86,13 +88,31 @@ static bool timing_json(const json_t *req, void *args, struct hilda_error *e)
 
 static void timing_free(void *args)
 {
-    free(((struct timing_args *)args)->cells);
+    struct timing_args *a = args;
+    for (size_t i = 0; i < a->n; i++)
+        free(a->cells[i].samples);
+    free(a->cells);
 }
 
-static void print_cells(FILE *f, const struct timing_args *a, const struct hilda_devinfo *dev)
+/* Transfers a cell has made: all of o.count once it is done, fewer in the
+ * cell an interruption cut short, none in the cells after it. */
+static size_t cell_transfers(const struct hilda_timing_cell *x)
+{
+    return x->host.n + x->errors;
+}
+
+/* The cells measured (they run in order): all of them, or up to the one cut short. */
+static size_t cells_measured(const struct timing_args *a)
+{
+    size_t n = 0;
+    while (n < a->n && cell_transfers(&a->cells[n]) > 0)
+        n++;
+    return n;
+}
+
+static void print_cells(FILE *f, const struct timing_args *a, size_t n, const struct hilda_devinfo *dev)
 {
     const struct hilda_timing_cell *cells = a->cells;
-    size_t n = a->n;
     bool hist = a->hist;
     if (a->csv) {
         fprintf(f, "kind,size,count,errors,min_us,p50_us,p90_us,p99_us,max_us,mean_us,device_min_us,device_p50_us,"
@@ -117,10 +137,13 @@ static void print_cells(FILE *f, const struct timing_args *a, const struct hilda
             fprintf(f, "%-10s %5u %9.1f %9.1f %9.1f %9.1f %9.1f %6u | ", hilda_timing_kind_name(x->kind), x->size,
                    x->host.min, x->host.p50, x->host.p90, x->host.p99, x->host.max, x->errors);
             if (x->device_valid)
-                fprintf(f, "%.2f/%.2f/%.2f (%u cycles max)\n", x->device.min, x->device.p50, x->device.max,
+                fprintf(f, "%.2f/%.2f/%.2f (%u cycles max)", x->device.min, x->device.p50, x->device.max,
                        x->device_cycles_max);
             else
-                fprintf(f, "-\n");
+                fprintf(f, "-");
+            if (cell_transfers(x) < a->o.count)
+                fprintf(f, "  PARTIAL: %zu of %u transfers", cell_transfers(x), a->o.count);
+            fputc('\n', f);
             if (!hist)
                 continue;
             unsigned long top = 1;
@@ -150,20 +173,38 @@ static enum hilda_status timing_run(struct cmd_io *io, void *args, struct hilda_
         a->o.device_samples = false;
     st = hilda_timing_run(io->d, a->cells, a->n, &a->o, e);
     progress_done(io->progress);
-    if (st)
+    /* Stopped (Ctrl-C, device lost): what was measured is still reported,
+     * marked partial; the front-end's error reply and exit code say why. */
+    size_t n = st ? cells_measured(a) : a->n;
+    if (st && st != HILDA_ERR_INTERRUPTED && st != HILDA_ERR_NO_DEVICE)
         return st;
+    io->partial = st != HILDA_OK;
     unsigned errors = 0;
-    for (size_t i = 0; i < a->n; i++)
+    for (size_t i = 0; i < n; i++)
         errors += a->cells[i].errors;
     io->check_failed = errors > 0;
     if (io->reply) {
         hj_set_uint(io->reply, "count", a->o.count);
-        hj_set(io->reply, "cells", json_timing_cells(a->cells, a->n));
+        json_t *cells = json_timing_cells(a->cells, n);
+        for (size_t i = 0; io->partial && i < n; i++) {
+            json_t *x = json_array_get(cells, i);
+            hj_set_uint(x, "transfers", cell_transfers(&a->cells[i]));
+            hj_set_bool(x, "partial", cell_transfers(&a->cells[i]) < a->o.count);
+        }
+        hj_set(io->reply, "cells", cells);
         hj_set_uint(io->reply, "errors", errors);
+        if (io->partial) {
+            hj_set_bool(io->reply, "partial", true);
+            hj_set_uint(io->reply, "cells_not_measured", a->n - n);
+        }
     }
-    if (io->text)
-        print_cells(io->text, a, &io->d->info);
-    return HILDA_OK;
+    if (io->text) {
+        print_cells(io->text, a, n, &io->d->info);
+        if (io->partial && !a->csv)
+            fprintf(io->text, "PARTIAL: stopped early (see the error below): %zu of %zu cells measured%s\n", n, a->n,
+                    n && cell_transfers(&a->cells[n - 1]) < a->o.count ? ", the last in part" : "");
+    }
+    return st;
 }
 
 const struct cmd cmd_timing = {

@@ -15,9 +15,10 @@ static const char usage[] =
     "The dongle's UART through the vendor bridge. send: UART_WRITE in pieces no larger than tx_free\n"
     "(UART_STATUS), waiting while the TX buffer is full (up to --timeout without progress); TEXT is\n"
     "sent as given (no newline added), - reads the bytes from stdin. recv: UART_READ until N bytes came,\n"
-    "or nothing came for --idle ms, or --max-time ms passed. baud: UART_SET_BAUD (9600 .. 1000000, the\n"
-    "rates of HILDA_UART_BAUDS). status: baud, tx_free, rx_available, errorsrc, and the loss counters\n"
-    "(FIFO overruns, RX and TX ring overflows, flow-control pauses; GET_COUNTERS).\n\n"
+    "or nothing came for --idle ms, or --max-time ms passed. baud: UART_SET_BAUD (one of the\n"
+    "firmware's rates, 9600 .. 1000000; another is refused with the list). status: baud, tx_free,\n"
+    "rx_available, errorsrc, and the loss counters (FIFO overruns, RX and TX ring overflows,\n"
+    "flow-control pauses; GET_COUNTERS).\n\n"
     "  -x, --hex HEX          send: the bytes as hex\n"
     "      --dump             recv: show a hex dump\n"
     "  -n, --count N          recv: stop after N bytes (default: until idle)\n"
@@ -96,8 +97,9 @@ static int uart_argv(struct cli *c, int argc, char **argv, void *args)
         if (hexdata) {
             if (optind < argc)
                 return cli_usage_error(c, "give TEXT or --hex, not both");
-            if (!hilda_hex_decode(hexdata, a->data, a->cap, &a->len))
-                return cli_usage_error(c, "--hex: not hex bytes");
+            char why[96];
+            if (!hilda_hex_parse(hexdata, a->data, a->cap, &a->len, why, sizeof why))
+                return cli_usage_error(c, "--hex: %s", why);
         } else if (optind + 1 == argc && strcmp(argv[optind], "-") == 0) {
             size_t n;
             while (a->len < a->cap && (n = fread(a->data + a->len, 1, a->cap - a->len, stdin)) > 0)
@@ -126,8 +128,7 @@ static int uart_argv(struct cli *c, int argc, char **argv, void *args)
         if (optind + 1 != argc || !cli_parse_u32(argv[optind], 0xFFFFFFFFul, &v))
             return cli_usage_error(c, "baud takes one rate, e.g. 115200");
         if (!hilda_uart_baud_supported((uint32_t)v))
-            return cli_usage_error(c, "%lu baud is not one of the rates the firmware offers "
-                                      "(9600 ... 1000000, see HILDA_UART_BAUDS)", v);
+            return cli_usage_error(c, "unsupported baud rate %lu; supported: %s", v, hilda_uart_bauds_text());
         a->baud = (uint32_t)v;
         return CMD_GO;
     }
@@ -180,7 +181,7 @@ static bool baud_json(const json_t *req, void *args, struct hilda_error *e)
     if (!hilda_field_uint(req, "baud", 0xFFFFFFFF, 0, &baud, e))
         return false;
     if (!hilda_uart_baud_supported((uint32_t)baud)) {
-        hilda_fail(e, HILDA_ERR_USAGE, "%llu baud is not one of HILDA_UART_BAUDS", baud);
+        hilda_fail(e, HILDA_ERR_USAGE, "unsupported baud rate %llu; supported: %s", baud, hilda_uart_bauds_text());
         return false;
     }
     a->baud = (uint32_t)baud;

@@ -310,6 +310,10 @@ json_t *json_timing_cells(const struct hilda_timing_cell *cells, size_t n)
             hj_append(hist, b);
         }
         hj_set(j, "histogram", hist);
+        json_t *samples = json_array();
+        for (size_t k = 0; k < c->n_samples; k++)
+            hj_append(samples, json_real(c->samples[k]));
+        hj_set(j, "samples_us", samples);
         if (c->device_valid) {
             hj_set(j, "device_us", json_summary(&c->device));
             hj_set_uint(j, "device_cycles_min", c->device_cycles_min);

@@ -26,6 +26,55 @@ static bool dispatch(struct cli *c, const char *name, int argc, char **argv, int
     return false;
 }
 
+/* Levenshtein distance, for "did you mean": command names are short. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32)
+        return (size_t)-1;
+    size_t row[33];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The command closest to name, if it is close enough to be a typo (at
+ * most 2 edits, and fewer than half the name's letters); NULL otherwise. */
+static const char *closest_command(const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (const struct cmd *const *k = hilda_commands; *k; k++) {
+        if (!(*k)->name)
+            continue;
+        size_t d = edit_distance(name, (*k)->name);
+        if (d < best_d) {
+            best_d = d;
+            best = (*k)->name;
+        }
+    }
+    size_t d = edit_distance(name, "batch");
+    if (d < best_d) {
+        best_d = d;
+        best = "batch";
+    }
+    return best_d <= 2 && best_d * 2 < strlen(name) + 1 ? best : NULL;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: hilda [options] COMMAND [command options] [arguments]\n"
@@ -37,7 +86,9 @@ static void usage(FILE *f)
             fprintf(f, "  %-11s %s\n", (*k)->name, (*k)->summary);
     fprintf(f, "  %-11s %s\n", "batch", batch_summary);
     cli_print_common_help(f);
-    fputs("\nMore: docs/host.md.\n", f);
+    /* HILDA_DOCDIR: host/meson.build, where meson install puts the docs */
+    fputs("\nMore: man hilda, and docs/host.md (installed: " HILDA_DOCDIR "/docs/host.md; access without\n"
+          "root: docs/install.md there).\n", f);
 }
 
 int main(int argc, char **argv)
@@ -86,8 +137,12 @@ int main(int argc, char **argv)
     int sub_argc = argc - optind;
     char **sub_argv = argv + optind;
     optind = 0;   /* 0, not 1: glibc then forgets the "+" of the global scan */
-    if (!dispatch(&c, name, sub_argc, sub_argv, &rc))
+    if (!dispatch(&c, name, sub_argc, sub_argv, &rc)) {
+        const char *near = closest_command(name);
+        if (near)
+            return cli_usage_error(&c, "unknown command \"%s\"; did you mean '%s'?", name, near);
         return cli_usage_error(&c, "unknown command \"%s\"", name);
+    }
     if (c.ctx)
         libusb_exit(c.ctx);
     return rc;

@@ -185,11 +185,38 @@ bool ch9_wanted(const struct hilda_ch9 *c, const char *id)
 
 /* ---- the run ---- */
 
+/* Ctrl-C stops the battery between two checks (a check's own requests run
+ * to their end): the checks not started are reported as not run. */
 void ch9_run_stage(struct hilda_ch9 *c, enum hilda_ch9_stage stage)
 {
-    for (size_t i = 0; i < sizeof registry / sizeof registry[0] && !c->fatal; i++)
-        if (registry[i].stage == stage && hilda_ch9_check_selected(&registry[i], c->o->only))
-            registry[i].run(c, &registry[i]);
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0] && !c->fatal; i++) {
+        if (registry[i].stage != stage || !hilda_ch9_check_selected(&registry[i], c->o->only))
+            continue;
+        if (hilda_interrupted) {
+            c->fatal = true;
+            hilda_fail(&c->err, HILDA_ERR_INTERRUPTED, "interrupted");
+            return;
+        }
+        c->next_check = i + 1;
+        registry[i].run(c, &registry[i]);
+    }
+}
+
+/* After a stop: every selected check the battery did not start, as not run. */
+static void report_not_run(struct hilda_ch9 *c)
+{
+    bool interrupted = c->err.status == HILDA_ERR_INTERRUPTED;
+    const char *why = interrupted ? "not run: the battery was interrupted before it"
+                                  : "not run: the device went away before it";
+    size_t n = 0;
+    for (size_t i = c->next_check; i < sizeof registry / sizeof registry[0]; i++)
+        if (hilda_ch9_check_selected(&registry[i], c->o->only)) {
+            hilda_checks_add(c->out, registry[i].id, registry[i].title, HILDA_NOT_RUN, "%s", why);
+            n++;
+        }
+    if (interrupted)
+        hilda_fail(&c->err, HILDA_ERR_INTERRUPTED, "interrupted: the battery stopped after %zu results, %zu checks "
+                   "not run", c->out->n - n, n);
 }
 
 /* The device descriptor, configuration 0 and what the checks need from it. */
@@ -286,16 +313,19 @@ enum hilda_status hilda_ch9_run(struct hilda_device *d, const struct hilda_ch9_o
     if (!c.fatal)
         claim_interface(&c);
     ch9_run_stage(&c, HILDA_CH9_INTERFACE);
-    if (c.claimed && !c.fatal)
+    /* the device is still there after Ctrl-C: it is left as found all the same */
+    bool present = !c.fatal || c.err.status == HILDA_ERR_INTERRUPTED;
+    if (c.claimed && present)
         libusb_release_interface(d->h, 0);
     c.claimed = false;
     ch9_run_stage(&c, HILDA_CH9_RELEASED);
     /* Leave it as found: configured. */
-    if (!c.fatal && ch9_get_configuration(&c, &ge) != c.cfg_value && c.cfg_value)
+    if (present && ch9_get_configuration(&c, &ge) != c.cfg_value && c.cfg_value)
         libusb_set_configuration(d->h, c.cfg_value);
     hilda_desc_list_free(&c.cl);
     free(c.cfg);
     if (c.fatal) {
+        report_not_run(&c);
         if (e)
             *e = c.err;
         return c.err.status ? c.err.status : HILDA_ERR_NO_DEVICE;

@@ -31,6 +31,7 @@ struct hilda_ch9 {
     uint8_t cfg_value;
     bool hilda;              /* the hilda firmware: its loopback can be used */
     bool fatal;              /* the device is gone or the user interrupted: no more checks */
+    size_t next_check;       /* registry index after the last check started: those from here on did not run */
     struct hilda_error err;
     bool claimed;
     /* read once, by whichever check needs them first (ch9_device_ref, ch9_strings) */

@@ -94,7 +94,9 @@ CH9_CHECK(ch9_queue)
             c->fatal = true;
             c->err = e;
         }
-        ch9_add(c, k, HILDA_FAIL, "%s", e.message);
+        /* Ctrl-C cancels the queue: its transfers are not judged */
+        ch9_add(c, k, st == HILDA_ERR_INTERRUPTED ? HILDA_NOT_RUN : HILDA_FAIL, "%s%s",
+                st == HILDA_ERR_INTERRUPTED ? "not run to its end: " : "", e.message);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {

@@ -55,6 +55,8 @@ const char *hilda_result_name(enum hilda_result r)
         return "fail";
     case HILDA_WARN:
         return "warn";
+    case HILDA_NOT_RUN:
+        return "not_run";
     default:
         return "skip";
     }

@@ -7,7 +7,9 @@
 
 #include "json.h"
 
-enum hilda_result { HILDA_PASS, HILDA_FAIL, HILDA_WARN, HILDA_SKIP };
+/* HILDA_NOT_RUN: the battery stopped (Ctrl-C, device gone) before the check
+ * could start or finish: no verdict, neither a pass nor a failure. */
+enum hilda_result { HILDA_PASS, HILDA_FAIL, HILDA_WARN, HILDA_SKIP, HILDA_NOT_RUN };
 
 struct hilda_check {
     char id[48];

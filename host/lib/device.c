@@ -208,7 +208,7 @@ enum hilda_status hilda_discover(libusb_context *ctx, const struct hilda_selecto
     return HILDA_OK;
 }
 
-static void describe_selector(const struct hilda_selector *sel, char *out, size_t cap)
+void hilda_selector_describe(const struct hilda_selector *sel, char *out, size_t cap)
 {
     int at = 0;
     if (sel->has_vidpid)
@@ -271,7 +271,7 @@ enum hilda_status hilda_open(libusb_context *ctx, const struct hilda_selector *s
     *out = NULL;
     uint64_t deadline = hilda_now_ns() + (uint64_t)wait_ms * 1000000u;
     char what[160];
-    describe_selector(sel, what, sizeof what);
+    hilda_selector_describe(sel, what, sizeof what);
     for (;;) {
         struct hilda_devinfo *list;
         size_t n;

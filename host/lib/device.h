@@ -67,6 +67,8 @@ const char *hilda_speed_name(int libusb_speed);
 enum hilda_status hilda_discover(libusb_context *ctx, const struct hilda_selector *sel,
                                  struct hilda_devinfo **list, size_t *n, struct hilda_error *e);
 void hilda_devinfo_free(struct hilda_devinfo *list, size_t n);
+/* "a hilda dongle (1209:0001) with serial X", "1234:5678 at path 1-2": what sel asks for, for messages. */
+void hilda_selector_describe(const struct hilda_selector *sel, char *out, size_t cap);
 
 /* Opens the one device matching sel, waiting up to wait_ms for it to appear. */
 /* The device's bus-port path as `hilda list` shows it and --path takes ("1-1.4"; "1-0" for a root

@@ -86,8 +86,9 @@ bool hilda_field_hex(const json_t *req, const char *key, uint8_t *buf, size_t ca
     if (!s)
         return true;
     *is_present = true;
-    if (!hilda_hex_decode(s, buf, cap, n)) {
-        hilda_fail(e, HILDA_ERR_USAGE, "\"%s\" must be hex bytes, at most %zu", key, cap);
+    char why[96];
+    if (!hilda_hex_parse(s, buf, cap, n, why, sizeof why)) {
+        hilda_fail(e, HILDA_ERR_USAGE, "\"%s\": %s", key, why);
         return false;
     }
     return true;

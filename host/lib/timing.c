@@ -117,7 +117,9 @@ out:
     hilda_summarize(&dev, &c->device);
     if (!c->device_valid)
         c->device_cycles_min = 0;
-    hilda_samples_free(&host);
+    free(c->samples);                 /* the report draws its histograms from these */
+    c->samples = host.v;
+    c->n_samples = host.n;
     hilda_samples_free(&dev);
     return st;
 }

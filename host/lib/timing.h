@@ -32,6 +32,8 @@ struct hilda_timing_cell {
     uint32_t device_cycles_min, device_cycles_max;
     uint32_t core_hz;
     unsigned errors;                         /* transfers that failed or returned the wrong length */
+    double *samples;                         /* every host latency (us), sorted; the caller frees it */
+    size_t n_samples;
 };
 
 typedef void (*hilda_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);

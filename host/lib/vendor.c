@@ -1,5 +1,6 @@
 #include "vendor.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -98,13 +99,25 @@ enum hilda_status hilda_uart_status(struct hilda_device *d, struct hilda_uart_st
     return HILDA_OK;
 }
 
+static const uint32_t uart_bauds[] = { HILDA_UART_BAUDS };
+
 bool hilda_uart_baud_supported(uint32_t baud)
 {
-    static const uint32_t bauds[] = { HILDA_UART_BAUDS };
-    for (size_t i = 0; i < sizeof bauds / sizeof bauds[0]; i++)
-        if (bauds[i] == baud)
+    for (size_t i = 0; i < sizeof uart_bauds / sizeof uart_bauds[0]; i++)
+        if (uart_bauds[i] == baud)
             return true;
     return false;
+}
+
+const char *hilda_uart_bauds_text(void)
+{
+    static char text[16 * (sizeof uart_bauds / sizeof uart_bauds[0])];
+    if (!text[0]) {
+        size_t at = 0;
+        for (size_t i = 0; i < sizeof uart_bauds / sizeof uart_bauds[0]; i++)
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s%lu", i ? ", " : "", (unsigned long)uart_bauds[i]);
+    }
+    return text;
 }
 
 enum hilda_status hilda_uart_set_baud(struct hilda_device *d, uint32_t baud, struct hilda_error *e)

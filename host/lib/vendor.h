@@ -34,6 +34,8 @@ enum hilda_status hilda_echo_read(struct hilda_device *d, uint8_t *data, uint16_
 enum hilda_status hilda_uart_status(struct hilda_device *d, struct hilda_uart_status *st, struct hilda_error *e);
 enum hilda_status hilda_uart_set_baud(struct hilda_device *d, uint32_t baud, struct hilda_error *e);
 bool hilda_uart_baud_supported(uint32_t baud);
+/* "9600, 14400, ..., 1000000": the rates the firmware takes, for messages. */
+const char *hilda_uart_bauds_text(void);
 /* Sends len bytes, each UART_WRITE no larger than tx_free allows; waits
  * (polling UART_STATUS) while the TX buffer is full, up to timeout_ms
  * without progress. *sent says how many bytes the device took. */

@@ -80,6 +80,50 @@ static void hex(void **state)
     assert_false(hilda_hex_decode("abc", b, sizeof b, &n));
     assert_false(hilda_hex_decode("zz", b, sizeof b, &n));
     assert_false(hilda_hex_decode("000102030405060708", b, sizeof b, &n));   /* 9 bytes into 8 */
+    assert_false(hilda_hex_decode("1 2", b, sizeof b, &n));   /* not 0x12: each byte is two digits */
+    /* the reason names the real problem */
+    char why[80];
+    assert_false(hilda_hex_parse("xyz", b, sizeof b, &n, why, sizeof why));
+    assert_string_equal(why, "'xyz' is not hexadecimal");
+    assert_false(hilda_hex_parse("abc", b, sizeof b, &n, why, sizeof why));
+    assert_string_equal(why, "odd number of digits (3)");
+    assert_false(hilda_hex_parse("0a 1b2", b, sizeof b, &n, why, sizeof why));
+    assert_string_equal(why, "odd number of digits (3) in '1b2'");
+    assert_false(hilda_hex_parse("000102030405060708", b, sizeof b, &n, why, sizeof why));
+    assert_string_equal(why, "9 bytes, at most 8");
+    assert_true(hilda_hex_parse("0x0a,0x1b", b, sizeof b, &n, why, sizeof why));
+    assert_int_equal(n, 2);
+    assert_int_equal(b[1], 0x1b);
+}
+
+/* echo's mismatch report: the offset and the region around it, not the whole buffer */
+static void hexdiff(void **state)
+{
+    (void)state;
+    uint8_t want[4096], got[4096];
+    for (size_t i = 0; i < sizeof want; i++)
+        want[i] = got[i] = (uint8_t)i;
+    got[1000] = 0xEE;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    hilda_hexdiff(f, want, sizeof want, got, sizeof got, "  ");
+    fclose(f);
+    assert_non_null(strstr(text, "first difference at offset 1000 (0x3e8): sent 0xe8, read 0xee\n"));
+    assert_non_null(strstr(text, "sent, from offset 976:\n"));
+    assert_non_null(strstr(text, "    0010  e0 e1 e2 e3 e4 e5 e6 e7  ee e9"));   /* offset 1000 is 976 + 0x18 */
+    size_t lines = 0;
+    for (const char *c = text; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 1 + 2 * (1 + 4));   /* 64 bytes of each, not 4096 */
+    free(text);
+    /* a short read: which side is shorter */
+    f = open_memstream(&text, &len);
+    hilda_hexdiff(f, want, 20, got, 8, "");
+    fclose(f);
+    assert_non_null(strstr(text, "the first 8 bytes agree; 20 sent, 8 read\n"));
+    free(text);
 }
 
 static void numbers(void **state)
@@ -158,6 +202,7 @@ int main(void)
         cmocka_unit_test(histogram),
         cmocka_unit_test(escapes),
         cmocka_unit_test(hex),
+        cmocka_unit_test(hexdiff),
         cmocka_unit_test(numbers),
         cmocka_unit_test(exit_codes),
         cmocka_unit_test(generator),

@@ -32,7 +32,9 @@ def test_timing_text_and_csv(hilda):
 
 def test_echo(hilda):
     r = hilda("echo", "hello", "world")
-    assert r.rc == 0 and "11 bytes written, 11 read back" in r.out and "|hello world|" in r.out
+    assert r.rc == 0 and "11 bytes written, 11 read back" in r.out and len(r.out.splitlines()) == 1, r
+    r = hilda("echo", "--verbose", "hello", "world")
+    assert r.rc == 0 and "|hello world|" in r.out
     j = hilda("echo", "--hex", "00ff10", "--json").json
     assert j["data"] == "00ff10" and j["match"]
     j = hilda("echo", "--length", "4096", "--json").json
