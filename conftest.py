@@ -42,12 +42,14 @@ import pytest
 
 from rig.batch import DeviceError
 from rig.bench import RIG_ENV, Bench, check_enough_entries, entry_for_dongle, entry_for_worker, load_description
-from rig.emulator import EmulatedDongle
+from rig.emulator import EmulatedDongle, EmulatorError
 from rig.flasher import FlashError, Flasher
-from rig.hardware import HardwareDongle, find_dongles
-from rig.report import RunReport
+from rig.hardware import HardwareDongle
+from rig.report import RunReport, describe_failure
 from rig.image import is_hilda_firmware
 from rig.recovery import DongleWatch
+from rig.session import (SessionError, build_command, check_build, check_firmware, choose_target, dongle_ids,
+                         package_not_flashed)
 from rig.target import CAPABILITIES, not_hilda_firmware, parse_usb_id, usb_id_text
 from rig.vocabulary import APP_PID, APP_VID
 
@@ -96,14 +98,45 @@ def _is_worker(config):
 
 
 def _choose_target(config):
-    wanted = config.getoption("--target")
-    # a dongle in DFU mode counts too: `hilda flash` takes it as it is
-    dongles = find_dongles()
-    if wanted == "auto":
-        if dongles:
-            return "hw", f"auto: found {len(dongles)} dongle(s) on USB"
-        return "emu", "auto: no dongle on USB, using the emulated one"
-    return wanted, f"chosen with --target {wanted}"
+    """(target, why): rig/session.py's choice, made once by the controller;
+    an xdist worker takes it from the controller (pytest_configure_node)."""
+    if _is_worker(config) and "hilda_target" in config.workerinput:
+        return config.workerinput["hilda_target"], config.workerinput["hilda_target_why"]
+    wanted = config.getoption("--device")
+    try:
+        device_id = parse_usb_id(wanted) if wanted else None
+    except ValueError as e:
+        raise SessionError(str(e)) from None
+    # a dongle in DFU mode counts too when the session flashes: `hilda flash` takes it as it is
+    ids = dongle_ids(device_id, bootloaders=not config.getoption("--skip-flash"))
+    return choose_target(config.getoption("--target"), ids, serial=config.getoption("--dongle"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist: every worker runs on the target the controller chose and checked."""
+    node.workerinput["hilda_target"] = node.config.hilda_target
+    node.workerinput["hilda_target_why"] = node.config.hilda_target_why
+
+
+def _check_session(config, target):
+    """The build and the firmware image, checked once at session start
+    (rig/session.py); SessionError with the sentence otherwise."""
+    build, image = config.hilda_build, config.hilda_firmware
+    image_used = not (config.hilda_skip_flash and target == "hw")     # hw --skip-flash: the dongle's own
+    given = config.getoption("--firmware")
+    tools = [os.path.join("host", "hilda")]
+    if target == "emu":
+        tools += [os.path.join("emu", "hilda-emu")]
+        if not config.hilda_skip_flash:
+            tools += ["hilda-bootloader-bare.elf"]     # a foreign image starts directly: then it is not used
+    if image_used and not given:
+        tools += [os.path.basename(image)]
+    check_build(build, tools)
+    if image_used and check_firmware(image) == "package" and target == "emu" and (
+            config.hilda_skip_flash or config.getoption("--foreign") or not is_hilda_firmware(image)):
+        # the emulator runs a foreign image, or any under --skip-flash, directly: ELF or HEX only
+        raise SessionError(package_not_flashed(image))
 
 
 def pytest_configure(config):
@@ -113,14 +146,22 @@ def pytest_configure(config):
                             f"lacks one of them ({', '.join(CAPABILITIES)})")
     config.addinivalue_line("markers", "loses_dongle(reason): the test leaves the dongle gone on purpose; the "
                             "harness brings it back (rig/recovery.py) without failing the test")
-    target, why = _choose_target(config)
-    config.hilda_target = target
-    config.hilda_target_why = why
     build = os.path.abspath(config.getoption("--build"))
     config.hilda_build = build
     config.hilda_firmware = os.path.abspath(config.getoption("--firmware") or
                                             os.path.join(build, "hilda-dongle.elf"))
     config.hilda_skip_flash = config.getoption("--skip-flash")
+    try:
+        # what holds for the whole session fails here, once, before any worker starts (rig/session.py)
+        if config.getoption("--target") == "hw" and not _is_worker(config):
+            _rig_description(config, "hw")      # the options before the machine: a bad rig file before the USB scan
+        target, why = _choose_target(config)
+        if not _is_worker(config):
+            _check_session(config, target)
+    except SessionError as e:
+        raise pytest.UsageError(f"hilda: {e}") from None
+    config.hilda_target = target
+    config.hilda_target_why = why
     config.hilda_device_id, config.hilda_foreign = _firmware_under_test(config, target)
     config.hilda_sanitize_chosen = config.getoption("--sanitize")
     config.hilda_sanitize = config.hilda_sanitize_chosen or ("warn" if config.hilda_foreign else "fail")
@@ -183,8 +224,8 @@ def _firmware_under_test(config, target):
     if device_id is None:
         what = (f"{config.hilda_firmware} is not hilda firmware" if foreign_image
                 else "--foreign treats the firmware as someone else's")
-        raise pytest.UsageError(f"{what}: give --device VID:PID, the USB IDs it enumerates as (the harness cannot "
-                                "guess them; docs/own-firmware.md)")
+        raise pytest.UsageError(f"hilda: {what}: give --device VID:PID, the USB IDs it enumerates as (the harness "
+                                "cannot guess them; docs/own-firmware.md)")
     forced = config.getoption("--foreign") and not foreign_image
     return device_id, not_hilda_firmware(device_id) + (" (--foreign)" if forced else "")
 
@@ -267,7 +308,9 @@ def pytest_collection_modifyitems(config, items):
 def _tool(config, *parts):
     path = os.path.join(config.hilda_build, *parts)
     if not os.path.exists(path):
-        pytest.exit(f"{path} is missing: build first (meson setup build && ninja -C build)", returncode=3)
+        # checked at session start (_check_session): here only if it went away since
+        pytest.exit(f"hilda: {path} is missing: build first ({build_command(config.hilda_build)})",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
     return path
 
 
@@ -299,54 +342,67 @@ def dut(pytestconfig, tmp_path_factory):
     firmware = dict(device_id=config.hilda_device_id, foreign=foreign)
     record = {"flashed": False, "image": config.hilda_firmware, "image_git_hash": None,
               "device_git_hash": None, "identity": None, "entry": None, "seconds": None, "error": None}
-    if config.hilda_target == "emu":
-        workdir = str(tmp_path_factory.mktemp("emu"))
-        if foreign and flash:
-            # as `hilda-emu --firmware IMAGE`: from its own vector table, 0x1000 (dongle layout) or 0x0 (bare)
-            flash = False
-            record["not_flashed"] = "no: a foreign image starts directly on the emulator (docs/own-firmware.md)"
-        # flashing: the chip starts on the bootloader with no application, as a fresh dongle would
-        image = _tool(config, "hilda-bootloader-bare.elf") if flash else config.hilda_firmware
-        target = EmulatedDongle(_tool(config, "emu", "hilda-emu"), image, bootloader=flash,
-                                sanitize=config.hilda_sanitize, workdir=workdir, hilda=hilda, **firmware)
-    else:
-        modes = ("application", "bootloader") if flash else ("application",)
-        bench = _bench(config, hilda, str(tmp_path_factory.mktemp("rig")))
-        target = HardwareDongle(serial=config.getoption("--dongle"), bench=bench, hilda=hilda, modes=modes,
-                                **firmware)
+    if config.hilda_target == "emu" and foreign and flash:
+        # as `hilda-emu --firmware IMAGE`: from its own vector table, 0x1000 (dongle layout) or 0x0 (bare)
+        flash = False
+        record["not_flashed"] = "no: a foreign image starts directly on the emulator (docs/own-firmware.md)"
     config.hilda_flash = record
-    failure = None
+    target = failure = None
+    stage = f"starting the {config.hilda_target} dongle"     # for the failure's sentence
     try:
+        target = _start_target(config, tmp_path_factory, hilda, flash, firmware)
         if flash:
+            stage = "flashing the firmware under test"
             # a foreign application reports no git hash for hilda flash to check
             result = Flasher(target).flash(config.hilda_firmware, *(["--no-verify"] if foreign else []))
             record.update(flashed=True, image_git_hash=result["image"].get("git_hash"), entry=result["entry"],
                           seconds=result["seconds"], objects=result["dfu"]["objects"])
             if target.kind == "hw":
                 target.find_application()
+        stage = "reading the identity of the firmware under test"
         if foreign:
             record["identity"] = target.usb_identity()
         else:
             identity = target.firmware_identity()
             target.reported_serial = identity.serial
-            record.update(device_git_hash=f"{identity.git_hash:08x}", identity=str(identity))
-    except (FlashError, LookupError, DeviceError) as e:
-        failure = record["error"] = str(e)
+            record.update(device_git_hash=f"{identity.git_hash:08x}", identity=str(identity),
+                          firmware_version=f"{identity.firmware >> 8}.{identity.firmware & 0xFF}",
+                          protocol=f"{identity.protocol >> 8}.{identity.protocol & 0xFF}", serial=identity.serial)
+    except (EmulatorError, FlashError, LookupError, DeviceError) as e:
+        # every test would fail the same way: the first one that needs the dut says it, the others skip
+        record["error"] = str(e)
+        failure = f"{stage} failed at session start: {e}"
     if failure:
-        target.stop()
-        if not _first_flash_failure_of_the_run(tmp_path_factory):
-            pytest.skip("not run: flashing the firmware under test failed at session start in another "
-                        "worker too (its failed test says why)")
-        pytest.fail(f"flashing the firmware under test failed at session start: {failure}", pytrace=False)
+        if target is not None:
+            target.stop()
+        if not _first_flash_failure_of_the_run(config, tmp_path_factory):
+            pytest.skip("not run: the session's start failed in another worker too (its failed test says why)")
+        pytest.fail(failure, pytrace=False)
     yield target
     target.stop()
 
 
-def _first_flash_failure_of_the_run(tmp_path_factory):
+def _start_target(config, tmp_path_factory, hilda, flash, firmware):
+    """The dut's Target, started: hilda-emu serve (on the bootloader when
+    flash) or the dongle found on USB; EmulatorError or LookupError says why not."""
+    if config.hilda_target == "emu":
+        workdir = str(tmp_path_factory.mktemp("emu"))
+        # flashing: the chip starts on the bootloader with no application, as a fresh dongle would
+        image = _tool(config, "hilda-bootloader-bare.elf") if flash else config.hilda_firmware
+        return EmulatedDongle(_tool(config, "emu", "hilda-emu"), image, bootloader=flash,
+                              sanitize=config.hilda_sanitize, workdir=workdir, hilda=hilda, **firmware)
+    modes = ("application", "bootloader") if flash else ("application",)
+    bench = _bench(config, hilda, str(tmp_path_factory.mktemp("rig")))
+    return HardwareDongle(serial=config.getoption("--dongle"), bench=bench, hilda=hilda, modes=modes, **firmware)
+
+
+def _first_flash_failure_of_the_run(config, tmp_path_factory):
     """True for the first session (xdist worker) of this run whose flash
     failed: the run reports the failure once, not once per worker."""
     base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    # an xdist worker's basetemp is <run>/popen-gwN; not PYTEST_XDIST_WORKER, which a pytest started
+    # from inside a worker (tests/test_session_errors.py) inherits, making <run> /tmp/pytest-of-<user>
+    shared = base.parent if _is_worker(config) else base
     try:
         os.close(os.open(os.path.join(shared, "hilda-flash-failed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         return True
@@ -360,11 +416,11 @@ def pytest_runtest_setup(item):
     test that needs the dut with hilda's sentence and skips the others; the
     flash record rides on the first such test to the report and JUnit XML."""
     config = item.config
-    uses_dut = "dut" in getattr(item, "fixturenames", ())
+    # needs() asks for the dut too (_needed_capabilities), else its cached failure comes back once per test
+    uses_dut = "dut" in getattr(item, "fixturenames", ()) or bool(_needed(item))
     record = config.hilda_flash
     if uses_dut and record and record["error"] and config.hilda_flash_sent:
-        pytest.skip("not run: flashing the firmware under test failed at session start (the first failed "
-                    "test says why)")
+        pytest.skip("not run: the session's start on its dongle failed (the first failed test says why)")
     if uses_dut and config.hilda_lost:
         pytest.skip(f"not run: the dongle did not come back after {config.hilda_lost[0]}")
     yield
@@ -380,7 +436,7 @@ def usb(pytestconfig, dut):
     if dut.kind == "hw" and "hilda_protocol" in dut.capabilities:
         # every session starts from a fresh boot of the firmware under test: a
         # soft reset (HILDA_REQ_REBOOT), which the factory bootloader passes
-        # straight to the application, unlike a pin reset (reference §6.2)
+        # straight to the application, unlike a pin reset (nRF5 SDK open_bootloader pca10059 sdk_config.h)
         batch.call("reset", wait_ms=15000)
     elif dut.kind == "hw" and "reset" in dut.capabilities:
         dut.reset()                     # a foreign firmware: through the rig (then a power cycle)
@@ -525,15 +581,18 @@ def pytest_runtest_logreport(report):
         elif key == "hilda_flash":
             _record_flash(config, json.loads(value))
     dongle = next((value for key, value in report.user_properties if key == "hilda_dongle"), "")
+    run.add_phase(report.nodeid, report.when, report.duration)
+    # the assertion line, the traceback without fixture reprs, the captured output (rig/report.py)
+    message, traceback, output = describe_failure(report.longrepr, report.sections) \
+        if (report.failed or report.skipped) else ("", "", "")
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        message = str(report.longrepr) if report.failed else ""
-        if report.skipped and isinstance(report.longrepr, tuple):
-            message = report.longrepr[2]
-        run.add_result(report.nodeid, report.outcome, report.duration, message, dongle)
+        outcome = "error" if report.when == "setup" and report.failed else report.outcome
+        run.add_result(report.nodeid, outcome, report.duration if report.when == "call" else 0.0, message, dongle,
+                       traceback if report.failed else "", output if report.failed else "")
     elif report.when == "teardown" and report.failed:
         # found after the test (the dongle lost, a sanitizer report): the test's row says so, as JUnit does
-        run.results = [row for row in run.results if row[0] != report.nodeid]
-        run.add_result(report.nodeid, "error", report.duration, str(report.longrepr), dongle)
+        call = next((row["seconds"] for row in run.results if row["nodeid"] == report.nodeid), 0.0)
+        run.add_result(report.nodeid, "error", call, message, dongle, traceback, output)
 
 
 def _record_flash(config, record):
@@ -548,7 +607,9 @@ def _record_flash(config, record):
     if xml is not None:
         for name, value in (("hilda_flashed", record["flashed"]), ("hilda_image_git_hash", record["image_git_hash"]),
                             ("hilda_device_git_hash", record["device_git_hash"]),
-                            ("hilda_device_identity", record["identity"])):
+                            ("hilda_device_identity", record["identity"]),
+                            ("hilda_firmware_version", record.get("firmware_version")),
+                            ("hilda_protocol", record.get("protocol")), ("hilda_serial", record.get("serial"))):
             xml.add_global_property(name, "" if value is None else str(value).lower()
                                     if isinstance(value, bool) else str(value))
 
@@ -556,6 +617,13 @@ def _record_flash(config, record):
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
     pytest_runtest_logreport.config = session.config
+    config = session.config
+    from _pytest.junitxml import xml_key
+    xml = config.stash.get(xml_key, None)
+    if xml is not None and config.hilda_report is not None:
+        # the run's own facts; the device's identity joins at the flash (_record_flash)
+        xml.add_global_property("hilda_target", config.hilda_target)
+        xml.add_global_property("hilda_sanitizer", config.hilda_sanitize if config.hilda_target == "emu" else "none")
 
 
 def pytest_terminal_summary(terminalreporter, config):

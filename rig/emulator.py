@@ -28,10 +28,12 @@ from .control import ControlClient
 from .target import Capabilities, Target
 
 ENUMERATION_TIMEOUT_S = 60
+LOG_TAIL_LINES = 12      # of hilda-emu's log in a startup error: its last words say why, the rest is noise
 
 
 class EmulatorError(RuntimeError):
-    pass
+    """hilda-emu serve did not give a dongle; the message says why in a sentence
+    (and the end of its log). conftest.py fails the session's first test with it."""
 
 
 class EmulatedDongle(Target):
@@ -54,12 +56,18 @@ class EmulatedDongle(Target):
         os.makedirs(self.workdir, exist_ok=True)
         self.env_file = os.path.join(self.workdir, "env")
         self.log_path = os.path.join(self.workdir, "hilda-emu.log")
+        # what it prints itself: an error before its log is open (a bad image, no umockdev) is only there
+        self.output_path = os.path.join(self.workdir, "hilda-emu.out")
         emu_mode = "warn" if sanitize == "fail" else sanitize
         args = [hilda_emu, "serve", "--firmware", self.firmware, "--sanitize", emu_mode,
                 "--env-file", self.env_file, "--log", self.log_path]
         if pcap:
             args += ["--pcap", pcap]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            with open(self.output_path, "wb") as output:
+                self.proc = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
+        except OSError as e:
+            raise EmulatorError(f"cannot run {hilda_emu}: {e.strerror}") from None
         self.env = self._wait_for_env()
         self.control = ControlClient(self.env["HILDA_EMU_CONTROL"])
         self.uart_path = self.env.get("HILDA_EMU_UART", "")
@@ -74,7 +82,7 @@ class EmulatedDongle(Target):
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 raise EmulatorError(f"hilda-emu serve exited with {self.proc.returncode} before the dongle "
-                                    f"enumerated; its log:\n{self.log()}")
+                                    f"enumerated; {self.log_tail()}")
             if os.path.exists(self.env_file):
                 env = {}
                 with open(self.env_file) as f:
@@ -85,7 +93,8 @@ class EmulatedDongle(Target):
                 return env
             time.sleep(0.05)
         self.stop()
-        raise EmulatorError(f"the emulated dongle did not enumerate within {ENUMERATION_TIMEOUT_S} s")
+        raise EmulatorError(f"the emulated dongle did not enumerate within {ENUMERATION_TIMEOUT_S} s; "
+                            f"{self.log_tail()}")
 
     def client_env(self, base=None):
         """The environment a USB client process (hilda, pyusb) needs to see the dongle."""
@@ -148,19 +157,27 @@ class EmulatedDongle(Target):
     def button(self, pressed):
         self.control.request("button", pressed=bool(pressed))
 
-    def log(self):
+    def log(self, path=None):
         try:
-            with open(self.log_path, errors="replace") as f:
+            with open(path or self.log_path, errors="replace") as f:
                 return f.read()
         except OSError:
             return ""
+
+    def log_tail(self):
+        """"its log ends:" and the last lines of hilda-emu's log, else of what it
+        printed (an error before the log was open), or that it wrote neither."""
+        for path, what in ((self.log_path, "its log ends"), (self.output_path, "it printed")):
+            tail = self.log(path).strip().splitlines()[-LOG_TAIL_LINES:]
+            if tail:
+                return f"{what}:\n" + "\n".join(tail)
+        return f"it wrote no log ({self.log_path}) and printed nothing"
 
     def alive(self):
         return self.proc.poll() is None
 
     def describe_loss(self):
-        tail = self.log().strip().splitlines()[-12:]
-        return f"hilda-emu exited with {self.proc.returncode} (firmware fault?); its log ends:\n" + "\n".join(tail)
+        return f"hilda-emu exited with {self.proc.returncode} (firmware fault?); {self.log_tail()}"
 
     def stop(self):
         if self.proc.poll() is None:

@@ -1,4 +1,4 @@
-"""A real dongle on this machine's USB: found through libusb (pyusb), in
+"""A real dongle on this machine's USB: found in sysfs (rig/usbscan.py), in
 application mode (the hilda firmware) or in its factory bootloader. A Target
 (rig/target.py): reset and power go through the bench rig (`hilda rig`, the
 Bench of rig/bench.py) when the rig description has an entry for this dongle;
@@ -6,6 +6,7 @@ the UART is the serial port the entry names (HILDA_RIG_UART overrides it)."""
 import os
 import time
 
+from . import usbscan
 from .target import Capabilities, Target, usb_id_text
 from .vocabulary import APP_VID, APP_PID, BOOTLOADER_VID, BOOTLOADER_PID, read_header  # noqa: F401
 
@@ -25,27 +26,23 @@ NO_UART = ("no UART adapter: name it as \"uart\" in the rig description, or set 
 
 def find_dongles(device_id=None):
     """[(mode, serial, bus, address)] of every hilda dongle attached; [] when
-    this machine has no USB (or no libusb backend). device_id: the (vid, pid)
-    of a foreign firmware, which then counts as the application."""
+    this machine has no USB. device_id: the (vid, pid) of a foreign firmware,
+    which then counts as the application. Read from sysfs (rig/usbscan.py),
+    as the session's start did: the serial number without opening the device."""
     try:
-        import usb.core
-        devices = list(usb.core.find(find_all=True))
-    except Exception:            # no backend, no /dev/bus/usb: no hardware here
+        devices, _ = usbscan.list_devices()
+    except OSError:              # no /sys/bus/usb: no hardware here
         return []
     found = []
     for dev in devices:
-        ids = (dev.idVendor, dev.idProduct)
+        ids = (dev.vid, dev.pid)
         if ids == (device_id or (APP_VID, APP_PID)):
             mode = "application"
         elif ids in ((BOOTLOADER_VID, BOOTLOADER_PID), HILDA_BOOTLOADER_IDS):
             mode = "bootloader"          # Nordic's factory bootloader or hilda's, in DFU mode
         else:
             continue
-        try:
-            serial = dev.serial_number or ""
-        except Exception:        # no permission to read strings
-            serial = ""
-        found.append((mode, serial, dev.bus, dev.address))
+        found.append((mode, dev.serial, dev.bus, dev.address))
     return found
 
 

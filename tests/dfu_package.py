@@ -1,6 +1,6 @@
 """nrfutil DFU packages for the flash tests, built here in Python: our own
-encoder of the Secure DFU init packet (Nordic's dfu-cc.proto, as the facts
-give it: nrf52840.md §6.4), written apart from hilda's C one
+encoder of the Secure DFU init packet (Nordic's dfu-cc.proto, as pc-nrfutil
+and the nRF5 SDK "DFU protocol" docs give it), written apart from hilda's C one
 (host/flash/) so that each checks the other.
 
     Packet { command(1): Command { op_code(1) = INIT(1),

@@ -358,8 +358,8 @@ def test_report_names_the_dongle_of_each_test(tmp_path):
     report.add_result("tests/test_b.py::test_no_dongle", "passed", 0.1)
     report.write()
     md = (tmp_path / "run" / "report.md").read_text()
-    assert "| test | result | seconds | dongle | detail |" in md
-    assert f"| `tests/test_a.py::test_two` | passed | 0.10 | gw1: hw {OTHER_SERIAL} (rig entry 1) |" in md
-    assert "| `tests/test_b.py::test_no_dongle` | passed | 0.10 | - |" in md
+    assert "| test | result | seconds | total s | dongle | detail |" in md
+    assert f"| `tests/test_a.py::test_two` | passed | 0.100 | 0.000 | gw1: hw {OTHER_SERIAL} (rig entry 1) |" in md
+    assert "| `tests/test_b.py::test_no_dongle` | passed | 0.100 | 0.000 | - |" in md
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["dongles"][f"gw0: hw {SERIAL} (rig entry 0)"] == ["tests/test_a.py::test_one"]
