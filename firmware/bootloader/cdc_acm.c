@@ -1,8 +1,8 @@
 /* CDC ACM (USB CDC 1.2, PSTN 1.2) in the shape of Nordic's open bootloader
- * (nrf52840.md §6.3): interface 0 communications/ACM with EP2 IN interrupt
+ * (nRF5 SDK app_usbd_string_config.h, §6.3): interface 0 communications/ACM with EP2 IN interrupt
  * (declared, never sent on: there are no serial state changes to report),
  * interface 1 data with the EP1 bulk pair. Line coding is stored and read
- * back but means nothing on USB; DTR is what counts (validation.md §B.7). */
+ * back but means nothing on USB; DTR is what counts (as in Nordic's open bootloader: docs/sources.md). */
 #include "cdc_acm.h"
 
 #include <string.h>

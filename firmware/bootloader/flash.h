@@ -1,5 +1,5 @@
 /* The flash as the bootloader sees it: read through a pointer, erased a
- * 4 KiB page at a time, written a word at a time (NVMC, nrf52840.md §1).
+ * 4 KiB page at a time, written a word at a time (nRF52840 PS "NVMC").
  * nvmc.c drives the chip; the unit tests use a fake NVMC in RAM. */
 #ifndef HILDA_BOOT_FLASH_H
 #define HILDA_BOOT_FLASH_H

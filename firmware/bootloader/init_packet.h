@@ -1,5 +1,5 @@
 /* The Secure DFU init packet (dfu-cc.proto, proto2), decoded by hand and
- * checked the way an open bootloader checks it (reference §6.4): untrusted,
+ * checked the way an open bootloader checks it (nRF5 SDK "DFU protocol", dfu-cc.proto): untrusted,
  * bounded input; varint and length-delimited fields only. */
 #ifndef HILDA_BOOT_INIT_PACKET_H
 #define HILDA_BOOT_INIT_PACKET_H

@@ -1,4 +1,4 @@
-/* Secure DFU (include/hilda/dfu.h, reference §6.4) over whatever carries its
+/* Secure DFU (include/hilda/dfu.h, nRF5 SDK "DFU protocol") over whatever carries its
  * requests: the objects (command = init packet, data = the image in objects
  * of up to one flash page), their CRCs, execution, and the final check that
  * marks the application valid. Hardware-independent: the flash comes through

@@ -1,5 +1,5 @@
-/* nRF52840 register definitions used by hilda, written from the facts in
- * shared/reference/nrf52840.md (section numbers below refer to it).
+/* nRF52840 register definitions used by hilda, written from the nRF52840
+ * Product Specification (section numbers below name its topics: docs/sources.md).
  *
  * Registers are addressed as base + offset rather than through structs: the
  * offsets are the ones the product specification tables give, each driver

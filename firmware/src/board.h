@@ -1,5 +1,5 @@
 /* The nRF52840 Dongle (PCA10059) around the chip: clocks, LEDs, the user
- * button, the cycle counter, resets (reference §6.1, §1.5). */
+ * button, the cycle counter, resets (nRF52840 Dongle user guide; PS "RESET"). */
 #ifndef HILDA_BOARD_H
 #define HILDA_BOARD_H
 

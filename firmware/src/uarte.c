@@ -1,5 +1,5 @@
 /* UARTE driver: TX from a ring, RX double-buffered into a ring, every EasyDMA
- * transfer through the ownership-checked DMA API (dma.h; reference §4, §5).
+ * transfer through the ownership-checked DMA API (dma.h; nRF52840 PS "UARTE", "EasyDMA").
  *
  * Pins. On the dongle UARTE0 uses TXD = P0.20, RXD = P0.24, RTS = P0.17 and
  * CTS = P0.22, Zephyr's choice for the PCA10059: castellated edge pins

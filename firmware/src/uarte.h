@@ -1,5 +1,5 @@
 /* UARTE over EasyDMA: TX from a static ring, RX double-buffered into a ring
- * the host drains through the vendor bridge (reference §4). */
+ * the host drains through the vendor bridge (nRF52840 PS "UARTE"). */
 #ifndef HILDA_UARTE_H
 #define HILDA_UARTE_H
 

@@ -17,7 +17,7 @@ _Static_assert(HILDA_FW_MAJOR >= 0 && HILDA_FW_MAJOR <= 255 && HILDA_FW_MINOR >=
                "bcdDevice holds major and minor in one byte each");
 
 /* bcdUSB 2.01, not 2.00: a device with a BOS descriptor must claim at least
- * 2.01 (reference §7.3), and Windows only asks for the BOS when it does. */
+ * 2.01 (USB 2.0 LPM ECN), and Windows only asks for the BOS when it does. */
 static const uint8_t device_desc[USB_DT_DEVICE_SIZE] = {
     USB_DT_DEVICE_SIZE, USB_DT_DEVICE, LO(0x0201), HI(0x0201),
     0x00, 0x00, 0x00,                 /* class per interface */

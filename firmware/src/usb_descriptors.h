@@ -1,6 +1,6 @@
-/* The descriptors the device serves (USB 2.0 §9.6; reference §7.3) and the
+/* The descriptors the device serves (USB 2.0 §9.6) and the
  * stress variants of HILDA_REQ_GET_VARIANT. The tables are const, so they live
- * in flash, which EasyDMA cannot read (reference §8 point 1): every lookup
+ * in flash, which EasyDMA cannot read (nRF52840 PS "EasyDMA"): every lookup
  * copies into the caller's RAM buffer. docs/protocol.md lists the bytes. */
 #ifndef HILDA_USB_DESCRIPTORS_H
 #define HILDA_USB_DESCRIPTORS_H

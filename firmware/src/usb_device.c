@@ -1,5 +1,5 @@
 /* Chapter 9 of USB 2.0 for one configuration, with the interfaces and
- * endpoints the function declares: the state rules of reference §7.4, the
+ * endpoints the function declares: the state rules of USB 2.0 §9.1 and §9.4, the
  * request layouts of §7.1. A request this module does not fully understand
  * is a Request Error (STALL): fields the spec fixes (wValue, wIndex, wLength
  * of 0) are checked, not assumed. */
@@ -218,7 +218,7 @@ static struct usb_reply standard(const struct usb_setup *s, uint8_t *buf)
 }
 
 /* One place for what every reply obeys: at most wLength bytes, the ZLP rule
- * of reference §3.2, no data stage when wLength is 0, and the stall count. */
+ * of USB 2.0 §5.5.3, no data stage when wLength is 0, and the stall count. */
 static struct usb_reply finish(const struct usb_setup *s, struct usb_reply r)
 {
     if (r.stage == USB_STAGE_DATA_IN) {

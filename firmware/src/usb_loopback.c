@@ -1,7 +1,7 @@
 /* The bulk pair loops back one packet at a time. An OUT packet waits in the
  * endpoint buffer until its DMA drains it (usbd_ep_read), and the endpoint
  * NAKs further OUT packets until then; after that DMA the hardware accepts
- * the next one by itself (reference §2.7 step 4). So the OUT packet is
+ * the next one by itself (nRF52840 PS USBD "Bulk and interrupt transactions"). So the OUT packet is
  * drained only when EP1 IN is free to send it back: while the host has not
  * yet taken the previous IN packet, the next OUT packet stays in the endpoint
  * buffer, and that is the flow control. */

@@ -1,4 +1,5 @@
-/* nRF52840 USBD driver. Section numbers refer to shared/reference/nrf52840.md.
+/* nRF52840 USBD driver, from the nRF52840 Product Specification's USBD chapter
+ * and errata. Section numbers (§3.6 ...) name its topics: docs/sources.md.
  *
  * Every USBD EasyDMA transfer goes through the DMA API and is waited for
  * right after it starts (§2.8: one USBD DMA at a time, and many USBD

@@ -1,7 +1,7 @@
 /* The nRF52840 USBD as a device controller: power-up with the errata
  * workarounds, bus events, endpoint-0 control transfers over EasyDMA, and
  * one-packet-at-a-time transfers on the data endpoints EP1 and EP2 for the
- * function above it (reference §2, §3). It carries out what the
+ * function above it (nRF52840 PS "USBD"). It carries out what the
  * hardware-independent device logic (usb_device.h) decides. */
 #ifndef HILDA_USBD_H
 #define HILDA_USBD_H

@@ -1,5 +1,5 @@
 /* Unit tests of the UARTE driver (firmware/src/uarte.c) against a fake
- * register block. The test plays the hardware (reference §4.2): hw_poll
+ * register block. The test plays the hardware (nRF52840 PS UARTE "Reception"): hw_poll
  * acts on the tasks the driver triggered, hw_rx_byte receives a byte the way
  * the UARTE would, and the DMA API's wait loops call hw_poll through
  * dma_spin_hook, so a STOPRX or FLUSHRX is answered while the driver waits. */

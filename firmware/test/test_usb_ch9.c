@@ -1,4 +1,4 @@
-/* Chapter 9 standard requests and their state rules (reference §7.4), each
+/* Chapter 9 standard requests and their state rules (USB 2.0 §9.1, §9.4), each
  * from the accepting and the refusing side, plus the device-wide rules:
  * counters, fault injection, bus reset, suspend and resume. */
 #include <setjmp.h>

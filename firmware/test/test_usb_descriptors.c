@@ -1,6 +1,6 @@
-/* The descriptor bytes (reference §7.3), their lengths and consistency, the
+/* The descriptor bytes (USB 2.0 §9.6), their lengths and consistency, the
  * UTF-16LE expansion of the strings, the serial number, the stress variants,
- * and how lookups truncate to wLength with the ZLP rule (reference §3.2). */
+ * and how lookups truncate to wLength with the ZLP rule (USB 2.0 §5.5.3). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

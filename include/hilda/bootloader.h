@@ -14,7 +14,7 @@
 #define HILDA_BOOTLOADER_PRODUCT   "hilda DFU bootloader"
 
 /* For reference: Nordic's factory Open USB bootloader on the dongle
- * (nrf52840.md §6.3), which speaks the same protocol. */
+ * (nRF5 SDK open_bootloader app_usbd_string_config.h), which speaks the same protocol. */
 #define NORDIC_OPEN_BOOTLOADER_VID 0x1915
 #define NORDIC_OPEN_BOOTLOADER_PID 0x521F
 

@@ -109,7 +109,7 @@ enum dfu_ext_error {
 #define DFU_SETTINGS_PAGE       0xFF000u   /* the bootloader's settings (hilda's own format) */
 #define DFU_APP_MAX_SIZE        (DFU_BOOTLOADER_START - DFU_APP_START)
 
-/* What the open bootloader answers (reference validation.md §B.8), and
+/* What the open bootloader answers (nRF5 SDK 17.1's, run on the emulator: docs/sources.md), and
  * hilda's bootloader with it: MTU_GET (the SLIP-encoded size of the largest
  * request: 2 * (1 + 1024) + 1, so hosts write 1024-byte chunks) and
  * OBJECT_SELECT's max_size per object type. */

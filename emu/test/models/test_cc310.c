@@ -1,5 +1,6 @@
-/* The CRYPTOCELL (CC310) model through its registers, from the facts of
- * validation.md B.5: enable at 0x5002A500, the CC310 at 0x5002B000, IDs,
+/* The CRYPTOCELL (CC310) model through its registers, as nRF5 SDK 17.1's
+ * open boot loader uses them on the emulator (docs/sources.md): enable at
+ * 0x5002A500, the CC310 at 0x5002B000, IDs,
  * IRR/IMR/ICR with bit 6 and IRQ 42, the busy flags, HASH_CONTROL SHA-256,
  * H0..H7, HASH_CUR_LEN saved and restored per chunk, AUTO_HW_PADDING before
  * the last chunk, DO_PAD, and the DIN DMA (address, length) as an EasyDMA

@@ -182,7 +182,7 @@ static void vbus_at_power_on_shows_in_status_only(void **state)
 }
 
 /* Silicon raises USBDETECTED after a reset when VBUS is already there
- * (validation.md B.3: Nordic's boot loader waits for it, with its
+ * (Zephyr PR #15114; nRF5 SDK 17.1's open boot loader waits for it, with its
  * interrupt, and never reads USBREGSTATUS). */
 static void vbus_present_at_reset_raises_usbdetected(void **state)
 {

@@ -1,5 +1,5 @@
 /* Writing 0 to a TASKS_ register does nothing and is not reported, on every
- * model kind of the chip (validation.md A.2: TinyUSB writes 0 to USBD tasks
+ * model kind of the chip (TinyUSB's dcd_nrf5x.c writes 0 to USBD tasks
  * at bus reset; USBD has its own test in test_usbd.c). Each case first shows
  * that writing 1 to the same task does act, so the check can fail. */
 #include "harness.h"

@@ -1,6 +1,6 @@
 /* USBD model (emu/nrf52840/usbd.c + usbd_host.c) at the register level,
  * written from the reference facts, not from our firmware: the test plays
- * the firmware through the registers (reference nrf52840.md §2, §3, §5) and
+ * the firmware through the registers (nRF52840 PS "USBD", "EasyDMA") and
  * the host through usbd_host.h (USB 2.0 chapters 8 and 9), moving virtual
  * time and checking the registers, the events and what the host received.
  *
@@ -1211,7 +1211,7 @@ static void dma_pointer_outside_ram_is_reported(void **state)
     assert_true(f->last_begin.bad_pointer);
 }
 
-/* validation.md A.2: writing 0 to a TASKS_ register does nothing. */
+/* Writing 0 to a TASKS_ register does nothing (TinyUSB's dcd_nrf5x.c relies on it). */
 static void writing_zero_to_tasks_does_nothing(void **state)
 {
     struct fixture *f = *state;

@@ -1,8 +1,8 @@
 /* USBD model: the isochronous channels (EP8: ISOIN/ISOOUT EasyDMA, SOF
- * pacing, ISOINCONFIG, SIZE.ISOOUT, ISOSPLIT; reference nrf52840.md §2,
- * validation.md A.1/A.2), the host controller's isochronous transfers (one
+ * pacing, ISOINCONFIG, SIZE.ISOOUT, ISOSPLIT; nRF52840 PS "USBD",
+ * and TinyUSB's dcd_nrf5x.c, docs/sources.md), the host controller's isochronous transfers (one
  * packet a frame, no handshake, no retry), and EP0 answered at the level of
- * tokens (validation.md A.5) with its status-stage policy. The test plays
+ * tokens (inferred from TinyUSB's dcd_nrf5x.c, docs/sources.md) with its status-stage policy. The test plays
  * the firmware through the registers and the host through usbd_host.h. */
 #include "harness.h"
 
@@ -391,7 +391,7 @@ static void test_iso_submit_checks(void **state)
     assert_false(usbd_host_submit(f->usbd, &short_buf));
 }
 
-/* ---- EP0 at the level of tokens (validation.md A.5) ---- */
+/* ---- EP0 at the level of tokens (TinyUSB's dcd_nrf5x.c, docs/sources.md) ---- */
 
 struct ctrl {
     struct usb_xfer x;

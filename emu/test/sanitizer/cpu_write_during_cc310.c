@@ -1,5 +1,6 @@
 /* Breaks rule 1 on the CRYPTOCELL: the CPU writes into the buffer the CC310's
- * DIN DMA is hashing (validation.md B.5: Nordic's boot loader hashes from a
+ * DIN DMA is hashing (nRF5 SDK 17.1's open boot loader, run on the emulator,
+ * docs/sources.md: it hashes from a
  * RAM bounce buffer; refilling it before the DMA-done bit is this bug). */
 #include "sanitizer_test.h"
 

@@ -1,5 +1,5 @@
 /* Breaks rule 1: EasyDMA pointed at flash (a const string), which real
- * silicon cannot read (reference §1.1: HardFault or RAM corruption). */
+ * silicon cannot read (nRF52840 PS "EasyDMA": HardFault or RAM corruption). */
 #include "sanitizer_test.h"
 
 static const uint8_t in_flash[] = "const data lives in flash";

@@ -1,5 +1,5 @@
 /* Breaks rule 6: a second USBD EasyDMA transfer started while the first
- * still runs (reference §2.8: only one at a time, across all endpoints). */
+ * still runs (nRF52840 PS "USBD EasyDMA": one at a time, across all endpoints). */
 #include "sanitizer_test.h"
 
 static uint8_t ep0[64], ep1[64];
