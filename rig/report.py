@@ -23,6 +23,7 @@ ORDER = {"failed": 0, "error": 0, "skipped": 1}          # the table: failures, 
 LINE_LIMIT = 300                                          # characters per line of a failure's text
 OUTPUT_LIMIT = 6000                                       # characters of captured output per failure
 FIXTURE_REPR = re.compile(r"^\w+ = <.* at 0x[0-9a-f]+>$")  # "usb = <rig.batch.HildaBatch object at 0x...>"
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def describe_failure(longrepr, sections=()):
@@ -46,10 +47,28 @@ def describe_failure(longrepr, sections=()):
         where = getattr(entry, "reprfileloc", None)
         if where is not None and getattr(entry, "style", "") != "value":
             lines.append(f"{where.path}:{where.lineno}")
-        lines += [line for line in getattr(entry, "lines", []) if not FIXTURE_REPR.match(line.strip())]
+        lines += _entry_lines(entry, where)
     if not message:     # pytest.fail(pytrace=False) in setup or teardown: "value" style, no crash line
         message = _clip(next((line for line in lines if line.strip() and not where_line(line)), ""))
     return message, _clip("\n".join(lines)), _output(sections)
+
+
+SOURCE_CONTEXT = 8      # source lines shown above a frame's failing line
+
+
+def _entry_lines(entry, where):
+    """A traceback frame's lines without fixture reprs: for a frame in hilda's own code the few source
+    lines above the failing one, the failing one (">") and the "E" lines; for one outside (the standard
+    library, site-packages) only the failing line and the "E" lines: pytest's long style would print the
+    whole function (subprocess.run is 60 lines)."""
+    lines = [line for line in getattr(entry, "lines", []) if not FIXTURE_REPR.match(line.strip())]
+    path = str(getattr(where, "path", "") or "")
+    ours = path and not os.path.isabs(path) or path.startswith(REPO_ROOT + os.sep)
+    failing = next((i for i, line in enumerate(lines) if line.startswith(">")), None)
+    if failing is None:
+        return lines
+    keep_from = max(0, failing - SOURCE_CONTEXT) if ours else failing
+    return lines[keep_from:failing + 1] + [line for line in lines[failing + 1:] if line.startswith("E")]
 
 
 def where_line(line):

@@ -43,8 +43,15 @@ def test_doc_cites_no_private_notes(doc):
 
 
 def tracked_source_files():
-    out = subprocess.run(["git", "-C", ROOT, "ls-files", "--cached", "--others", "--exclude-standard"],
-                         capture_output=True, text=True, check=True).stdout.split("\n")
+    """The checkout's files (git's view, so ignored ones are left out); in a tree that is not a git
+    checkout (a release tarball, a copy) every file outside build dirs and results."""
+    git = subprocess.run(["git", "-C", ROOT, "ls-files", "--cached", "--others", "--exclude-standard"],
+                         capture_output=True, text=True)
+    if git.returncode == 0:
+        out = git.stdout.split("\n")
+    else:
+        out = [os.path.relpath(os.path.join(d, f), ROOT) for d, dirs, files in os.walk(ROOT) for f in files
+               if not os.path.relpath(d, ROOT).startswith((".git", "build", "results"))]
     return [p for p in out if p.endswith(CODE_SUFFIXES) and not p.startswith(("results/", "build"))
             and os.path.exists(os.path.join(ROOT, p)) and p != "tests/test_docs.py"]
 
