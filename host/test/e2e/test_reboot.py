@@ -12,13 +12,18 @@ HANG = 60   # seconds
 TRAFFIC_DMAS = 400
 
 
-def unplug_after_traffic(control):
-    """Waits (bounded) until the dongle has answered some transfers, then unplugs it."""
+def unplugged_mid_run(p, control, stdin_text=None):
+    """Waits (bounded) until the dongle has answered some of p's transfers, unplugs it, and returns
+    p's (stdout, stderr) once it ended; the dongle is plugged back in whatever happens."""
     start = control("counters")["dma_transfers"]
     end = time.monotonic() + HANG
     while control("counters")["dma_transfers"] - start < TRAFFIC_DMAS and time.monotonic() < end:
         time.sleep(0.05)
     control("power", on=False)
+    try:
+        return p.communicate(stdin_text, timeout=HANG)
+    finally:
+        control("power", on=True)
 
 
 def test_reset_and_wait(hilda):
@@ -44,11 +49,7 @@ def test_bootloader_without_a_bootloader(hilda):
 
 def test_unplugged_during_stress(hilda, control):
     p = hilda.popen("stress", "echo", "--echo-max", "4096")
-    unplug_after_traffic(control)      # not a fixed sleep: under load the stress may not have begun
-    try:
-        out, err = p.communicate(timeout=HANG)
-    finally:
-        control("power", on=True)
+    out, err = unplugged_mid_run(p, control)      # not a fixed sleep: under load the stress may not have begun
     assert p.returncode == 5, (out, err)
     assert "went away" in err or "is gone" in err
     assert hilda("list", "--wait", "10", "--json").json["devices"]
@@ -56,11 +57,7 @@ def test_unplugged_during_stress(hilda, control):
 
 def test_unplugged_during_async_queue(hilda, control):
     p = hilda.popen("stress", "async", "--transfers", "100000", "--in-flight", "64", "--json")
-    unplug_after_traffic(control)
-    try:
-        out, err = p.communicate(timeout=HANG)
-    finally:
-        control("power", on=True)
+    out, err = unplugged_mid_run(p, control)
     assert p.returncode == 5, (out, err)
     assert '"error":"no_device"' in out
     # what was verified before the loss survives, marked partial (an async queue verifies after it ends)
@@ -74,11 +71,7 @@ def test_unplugged_during_async_queue(hilda, control):
 
 def test_unplugged_during_async_queue_text_keeps_the_partial_summary(hilda, control):
     p = hilda.popen("stress", "async", "--transfers", "100000", "--in-flight", "64")
-    unplug_after_traffic(control)
-    try:
-        out, err = p.communicate(timeout=HANG)
-    finally:
-        control("power", on=True)
+    out, err = unplugged_mid_run(p, control)
     assert p.returncode == 5, (out, err)
     m = re.search(r"^async +(\d+) transfers +(\d+) verified +0 failed .*PARTIAL: stopped early$", out, re.M)
     assert m and int(m.group(1)) == int(m.group(2)) > 0, out
@@ -93,11 +86,7 @@ def test_batch_stress_reply_keeps_the_partial_report(hilda, control):
     p.stdin.write(json.dumps({"id": 1, "cmd": "stress", "piece": "async", "transfers": 100000,
                               "in_flight": 64}) + "\n")
     p.stdin.flush()
-    unplug_after_traffic(control)
-    try:
-        out, err = p.communicate(json.dumps({"id": 2, "cmd": "quit"}) + "\n", timeout=HANG)
-    finally:
-        control("power", on=True)
+    out, err = unplugged_mid_run(p, control, json.dumps({"id": 2, "cmd": "quit"}) + "\n")
     reply = json.loads(out.splitlines()[0])
     assert reply["id"] == 1 and reply["ok"] is False and reply["error"] == "no_device", reply
     report = reply["report"]
