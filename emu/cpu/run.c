@@ -151,33 +151,10 @@ static bool pace_to(struct machine *m, vtime_t target)
     return before == 0 && wall_vtime(m) + SOC_MS(1) > target;
 }
 
-/* Input (a pty byte, a USB request) arrived while the CPU slept with time
- * paced by the wall clock: it arrived now, at the wall clock's virtual time,
- * not when the CPU fell asleep. Move time there before the models see it, or
- * what they schedule from it would lie in the past and fire in one burst
- * with no chance for the CPU to run in between. Never past the next
- * scheduled event: the sleep loop handles that one (and its interrupt). */
-void mcpu_input_arrived(void *ctx)
-{
-    struct machine *m = ctx;
-    if (!m->realtime || !m->sleeping)
-        return;
-    vtime_t w = wall_vtime(m), next = soc_next_event(m->soc);
-    if (w > next)
-        w = next;
-    if (w > m->soc->now)
-        soc_advance(m->soc, w);
-}
-
-/* After input woke a paced sleep: mcpu_input_arrived moved time to the wall
- * clock as it was then, and the models scheduled what the input brings from
- * there (a UART byte every 10 us at 1 Mbaud). Follow the wall clock again,
- * but never past the first of those events: each one may raise the interrupt
- * that wakes the CPU, and the CPU must run before the next. The wall clock
- * keeps going while the host is busy (reading the input, or preempted on a
- * loaded machine), so jumping to it fired whole RX buffers of bytes with the
- * CPU asleep: the firmware saw one ENDRX for two buffers and lost one. */
-static void follow_wall_after_input(struct machine *m, vtime_t limit)
+/* Moves virtual time to the wall clock's, but not past `limit` nor past the
+ * next scheduled event: each event may raise the interrupt that wakes the
+ * CPU, and the CPU must run before the next one. */
+static void follow_wall_to_next_event(struct machine *m, vtime_t limit)
 {
     vtime_t w = wall_vtime(m), next = soc_next_event(m->soc);
     if (w > limit)
@@ -186,6 +163,25 @@ static void follow_wall_after_input(struct machine *m, vtime_t limit)
         w = next;
     if (w > m->soc->now)
         soc_advance(m->soc, w);
+}
+
+/* Input (a pty byte, a USB request) arrived while the CPU slept with time
+ * paced by the wall clock: it arrived now, at the wall clock's virtual time,
+ * not when the CPU fell asleep. Move time there before the models see it, or
+ * what they schedule from it would lie in the past and fire in one burst
+ * with no chance for the CPU to run in between.
+ *
+ * After the models scheduled what the input brings (a UART byte every 10 us
+ * at 1 Mbaud), the sleep loop follows the wall clock again the same way,
+ * event by event. The wall clock keeps going while the host is busy (reading
+ * the input, or preempted on a loaded machine), so jumping to it in one step
+ * fired whole RX buffers of bytes with the CPU asleep: the firmware saw one
+ * ENDRX for two buffers and lost one. */
+void mcpu_input_arrived(void *ctx)
+{
+    struct machine *m = ctx;
+    if (m->realtime && m->sleeping)
+        follow_wall_to_next_event(m, UINT64_MAX);
 }
 
 static bool external_fds(const struct machine *m)
@@ -208,17 +204,17 @@ static enum step sleep_step(struct machine *m, vtime_t until)
                 soc_advance(soc, until);
                 return STEP_DEADLINE;
             }
-            follow_wall_after_input(m, until);
+            follow_wall_to_next_event(m, until);
         } else {
             poll_now(m, -1);
             if (m->realtime)
-                follow_wall_after_input(m, UINT64_MAX);
+                follow_wall_to_next_event(m, UINT64_MAX);
         }
         return STEP_CONTINUE;
     }
     vtime_t target = next < until ? next : until;
     if (m->realtime && !pace_to(m, target)) {
-        follow_wall_after_input(m, target);    /* input arrived */
+        follow_wall_to_next_event(m, target);    /* input arrived */
         return STEP_CONTINUE;
     }
     soc_advance(soc, target);
