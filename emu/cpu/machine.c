@@ -1,10 +1,12 @@
 /* The CPU layer's set-up: Unicorn 2 as the Cortex-M4F, flash and data RAM
  * mapped onto the soc's memory, the chip's peripheral windows (given by the
  * board) and the Private Peripheral Bus dispatched as MMIO to the soc bus
- * and the NVIC model, the memory hooks (unmapped accesses, flash stores,
- * the sanitizer's RAM observer) and the machine's accessors. */
+ * and the NVIC model, the memory hooks (unmapped accesses, flash stores),
+ * the sanitizer's watch on data RAM (machine_set_ram_watch: Unicorn's
+ * virtual TLB on 2.1, a memory hook on 2.0.1) and the machine's accessors. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -56,6 +58,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int
     return false;
 }
 
+#if !MACHINE_VTLB
 static void hook_ram(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
 {
     (void)uc;
@@ -71,6 +74,114 @@ static void hook_ram(uc_engine *uc, uc_mem_type type, uint64_t address, int size
         return;
     m->ram_fn(m->ram_ctx, addr, (uint32_t)size, type == UC_MEM_WRITE, reg_get(m, UC_ARM_REG_PC), NULL);
 }
+#endif
+
+#if MACHINE_VTLB
+/* ---- the watch window (Unicorn 2.1) ----
+ *
+ * Unicorn sends every load and store down its slow path as soon as any
+ * memory hook exists, so a hook over RAM costs every access the firmware
+ * makes. Instead the CPU runs with Unicorn's virtual TLB: tlb_fill maps
+ * each page onto itself, except the pages of data RAM that hold memory the
+ * observer watches, whose data accesses it maps onto this window of MMIO
+ * callbacks, which see each access with its address and size. The window
+ * takes physical addresses where the nRF52840 has nothing (Unicorn's ARM
+ * physical space is 32 bits wide); the firmware's own accesses there are
+ * mapped onto an address nothing answers, so they fault as on the chip. */
+#define WATCH_WINDOW 0x30000000u
+#define NOTHING_THERE 0xB0000000u    /* the external device region: nothing on the nRF52840 */
+#define WATCH_STALE_MAX 8u
+
+static void watch_access(struct machine *m, uint32_t addr, unsigned size, bool write)
+{
+    if (m->ram_fn && ram_watched(m, addr, size))
+        m->ram_fn(m->ram_ctx, addr, size, write, reg_get(m, UC_ARM_REG_PC), NULL);
+}
+
+static uint64_t watch_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc;
+    struct machine *m = user;
+    watch_access(m, SOC_RAM_BASE + (uint32_t)offset, size, false);
+    const uint8_t *p = m->soc->ram + offset;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && offset + i < SOC_RAM_SIZE; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static bool page_in(const uint64_t *pages, uint32_t ram_offset)
+{
+    uint32_t page = ram_offset >> WATCH_PAGE_BITS;
+    return pages[page / 64] >> (page % 64) & 1;
+}
+
+static void watch_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    struct machine *m = user;
+    watch_access(m, SOC_RAM_BASE + (uint32_t)offset, size, true);
+    uint8_t *p = m->soc->ram + offset;
+    for (unsigned i = 0; i < size && offset + i < SOC_RAM_SIZE; i++)
+        p[i] = (uint8_t)(value >> (8 * i));
+    /* Unicorn notices a store into translated code only on its own RAM
+     * path: a store through the window drops what was translated from
+     * these bytes itself, in both views, on a page code ran from. */
+    if (page_in(m->code_pages, (uint32_t)offset)) {
+        uc_ctl_remove_cache(uc, SOC_RAM_BASE + offset, SOC_RAM_BASE + offset + size);
+        uc_ctl_remove_cache(uc, SOC_CODE_RAM_ALIAS + offset, SOC_CODE_RAM_ALIAS + offset + size);
+    }
+}
+
+/* Both views of data RAM (0x20000000 and its code alias) go through the
+ * window on a watched page. A fetch maps the page itself (executable, no
+ * data access): code may run from a watched page, and the next data access
+ * there refills the entry with the window. */
+static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
+{
+    (void)uc;
+    struct machine *m = user;
+    e->paddr = vaddr;
+    e->perms = UC_PROT_ALL;
+    uint32_t off;
+    if (vaddr >= SOC_RAM_BASE && vaddr < (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE)
+        off = (uint32_t)vaddr - SOC_RAM_BASE;
+    else if (vaddr >= SOC_CODE_RAM_ALIAS && vaddr < (uint64_t)SOC_CODE_RAM_ALIAS + SOC_RAM_SIZE)
+        off = (uint32_t)vaddr - SOC_CODE_RAM_ALIAS;
+    else if (vaddr >= WATCH_WINDOW && vaddr < (uint64_t)WATCH_WINDOW + SOC_RAM_SIZE) {
+        e->paddr = NOTHING_THERE + (vaddr - WATCH_WINDOW);
+        return true;
+    } else
+        return true;
+    if (type == UC_MEM_FETCH) {
+        uint32_t page = off >> WATCH_PAGE_BITS;
+        m->code_pages[page / 64] |= 1ull << (page % 64);
+    }
+    if (!page_in(m->watched_pages, off))
+        return true;
+    if (type == UC_MEM_FETCH) {
+        e->perms = UC_PROT_EXEC;
+    } else {
+        e->paddr = WATCH_WINDOW + off;
+        e->perms = UC_PROT_READ | UC_PROT_WRITE;
+    }
+    return true;
+}
+
+static bool setup_watch(struct machine *m)
+{
+    uint32_t page_size = 0;
+    uc_hook h;
+    if (uc_ctl_tlb_mode(m->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
+        uc_ctl_get_page_size(m->uc, &page_size) != UC_ERR_OK || page_size != 1u << WATCH_PAGE_BITS ||
+        uc_mmio_map(m->uc, WATCH_WINDOW, SOC_RAM_SIZE, watch_read, m, watch_write, m) != UC_ERR_OK ||
+        uc_hook_add(m->uc, &h, UC_HOOK_TLB_FILL, (void *)tlb_fill, m, 1, 0) != UC_ERR_OK) {
+        soc_log(m->soc, "hilda-emu: cannot set up the DMA sanitizer's watch on Unicorn %u.%u (page size %u)\n",
+                UC_API_MAJOR, UC_API_MINOR, page_size);
+        return false;
+    }
+    return true;
+}
+#endif
 
 static void mmio_trace(struct machine *m, bool write, uint32_t addr, uint32_t value, unsigned size)
 {
@@ -206,6 +317,9 @@ static bool setup_cpu(struct machine *m, const struct machine_bus_window *window
         ok = map_mmio(m, i, windows[i].base, windows[i].size, false);
     ok = ok && map_mmio(m, n_windows, PPB_SCS_BASE, PPB_SCS_SIZE, true) &&
          map_mmio(m, n_windows + 1, PPB_DWT_BASE, PPB_DWT_SIZE, true);
+#if MACHINE_VTLB
+    ok = ok && setup_watch(m);
+#endif
     uc_hook h;
     ok = ok && uc_hook_add(m->uc, &h, UC_HOOK_BLOCK, (void *)mcpu_hook_block, m, 1, 0) == UC_ERR_OK &&
          uc_hook_add(m->uc, &h, UC_HOOK_INTR, (void *)mcpu_hook_intr, m, 1, 0) == UC_ERR_OK &&
@@ -342,6 +456,15 @@ void machine_free(struct machine *m)
     free(m);
 }
 
+const char *machine_unicorn_version(void)
+{
+    static char text[32];
+    unsigned major = 0, minor = 0;
+    unsigned v = uc_version(&major, &minor);
+    snprintf(text, sizeof text, "%u.%u.%u", major, minor, (v >> 8) & 0xFFu);
+    return text;
+}
+
 struct soc *machine_soc(struct machine *m)
 {
     return m->soc;
@@ -366,12 +489,14 @@ void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void 
 {
     m->ram_fn = fn;
     m->ram_ctx = ctx;
-    machine_set_ram_watch(m, SOC_RAM_BASE, SOC_RAM_BASE + SOC_RAM_SIZE);
+    const struct machine_range all = { SOC_RAM_BASE, SOC_RAM_BASE + SOC_RAM_SIZE };
+    machine_set_ram_watch(m, &all, fn ? 1 : 0);
+#if !MACHINE_VTLB
     if (fn && !m->ram_hooked) {
         /* One hook over both views of data RAM (its code alias at
          * 0x00800000 and 0x20000000): Unicorn walks its hook list on every
-         * load and store, so each hook costs every access. hook_ram drops
-         * what lies between (FICR, UICR: no RAM). */
+         * access, so each hook costs every access. hook_ram drops what lies
+         * between (FICR, UICR: no RAM). */
         int types = UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE;
         uc_hook_add(m->uc, &m->ram_hook, types, (void *)hook_ram, m, SOC_CODE_RAM_ALIAS,
                     SOC_RAM_BASE + SOC_RAM_SIZE - 1);
@@ -384,11 +509,48 @@ void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void 
     }
     /* code translated before the change does not see it */
     mcpu_forget_code(m, true);
+#endif
 }
 
-
-void machine_set_ram_watch(struct machine *m, uint32_t lo, uint32_t hi)
+void machine_set_ram_watch(struct machine *m, const struct machine_range *ranges, unsigned n)
 {
-    m->ram_watch_lo = lo;
-    m->ram_watch_hi = hi;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    uint64_t pages[WATCH_PAGES / 64] = { 0 };
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t a = ranges[i].lo < SOC_RAM_BASE ? SOC_RAM_BASE : ranges[i].lo;
+        uint64_t b = ranges[i].hi > (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE ? (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE
+                                                                          : ranges[i].hi;
+        if (a >= b)
+            continue;                     /* empty, or no RAM: no CPU access reaches it as RAM */
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+        for (uint64_t p = (a - SOC_RAM_BASE) >> WATCH_PAGE_BITS; p <= (b - 1 - SOC_RAM_BASE) >> WATCH_PAGE_BITS; p++)
+            pages[p / 64] |= 1ull << (p % 64);
+    }
+    m->ram_watch_lo = hi ? (uint32_t)lo : 0;
+    m->ram_watch_hi = hi ? (uint32_t)hi : 0;
+#if MACHINE_VTLB
+    /* A page that stops being watched stays on the window until the next
+     * flush: its accesses cost a callback each but still reach RAM, and the
+     * observer's range test drops them. Only a page new to the window needs
+     * Unicorn's TLB flushed (the next access to each page then asks tlb_fill
+     * again), and a flush costs more than a thousand accesses through the
+     * window: the buffer a peripheral takes for each transfer and gives back
+     * after it (EP0's, the UART's) would flush twice per transfer. More
+     * than WATCH_STALE_MAX stale pages (all of RAM, watched while the
+     * observer has no ranges yet) are dropped with a flush. */
+    bool new_page = false;
+    unsigned stale = 0;
+    for (unsigned i = 0; i < WATCH_PAGES / 64; i++) {
+        new_page = new_page || (pages[i] & ~m->watched_pages[i]) != 0;
+        stale += (unsigned)__builtin_popcountll(m->watched_pages[i] & ~pages[i]);
+    }
+    if (new_page || stale > WATCH_STALE_MAX) {
+        memcpy(m->watched_pages, pages, sizeof pages);
+        uc_ctl_flush_tlb(m->uc);
+        m->stats.tlb_flushes++;
+    }
+#else
+    (void)pages;
+#endif
 }

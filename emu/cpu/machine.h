@@ -77,6 +77,7 @@ struct machine_stats {
     uint64_t resets;
     uint64_t cpu_ns;               /* host time spent executing instructions (not sleeping) */
     uint64_t slices;               /* uc_emu_start calls */
+    uint64_t tlb_flushes;          /* pages newly watched by the sanitizer (Unicorn 2.1) */
 };
 
 /* Sets up the CPU on soc (whose models the board has added), resets the soc
@@ -146,6 +147,10 @@ void machine_code_changed(struct machine *m);
 
 void machine_stats(const struct machine *m, struct machine_stats *out);
 
+/* The version of the Unicorn library loaded ("2.1.1"): benchmarks report
+ * it, as the emulator's speed depends on it (docs/emulator.md, "Speed"). */
+const char *machine_unicorn_version(void);
+
 /* After RUN_FAULT: the report (kind, registers, PC and function, stacked
  * frame) was already written to the log; this gives a one-line summary. */
 const char *machine_fault_summary(const struct machine *m);
@@ -156,27 +161,41 @@ uint32_t machine_pc(const struct machine *m);
 const char *machine_function_at(const struct machine *m, uint32_t addr);
 
 /* Memory-access observer for the DMA sanitizer: called for every CPU load and
- * store to data RAM that overlaps the watched range (machine_set_ram_watch;
- * all of data RAM when the observer is set). The hook is installed
- * permanently while an observer is set: Unicorn 2.0.1 applies a hook added
- * later only to code translated after it, so a hook added at a DMA start
- * would miss a store in the very block that started the DMA. The
- * PC passed is the start of the translated block (Unicorn 2.0.1); `by` is
- * NULL. The core's own accesses, which Unicorn's hooks do not see (the
- * emulator stacks and unstacks exception frames itself), come as one access
- * of the whole frame with `by` naming them ("exception entry of IRQ8
+ * store to data RAM that overlaps a watched range (machine_set_ram_watch;
+ * all of data RAM when the observer is set). The PC passed is the start of
+ * the translated block; `by` is NULL. The core's own accesses (the emulator
+ * stacks and unstacks exception frames itself) come as one access of the
+ * whole frame with `by` naming them ("exception entry of IRQ8
  * (TIMER0_IRQHandler) stacking its frame, interrupting") and pc the
- * interrupted (or returned-to) PC. NULL to remove. */
+ * interrupted (or returned-to) PC. NULL to remove.
+ *
+ * How the CPU layer sees the accesses depends on the Unicorn it is built
+ * with (docs/emulator.md, "Speed"). On Unicorn >= 2.1 only the pages (1 KiB)
+ * of data RAM that hold a watched range are mapped, for data accesses, onto
+ * a window of MMIO callbacks, through Unicorn's virtual TLB; every other
+ * load and store stays on Unicorn's fast path. On 2.0.1 a memory hook over
+ * data RAM sees every access (and sends every one down Unicorn's slow path);
+ * it stays installed while an observer is set, as 2.0.1 applies a hook added
+ * later only to code translated after it. Either way the observer gets
+ * exactly the accesses that overlap a watched range, with their own address
+ * and size, except that on 2.1 an unaligned load in a watched page arrives
+ * as the two aligned loads Unicorn splits it into. */
 typedef void (*machine_ram_access_fn)(void *ctx, uint32_t addr, uint32_t size, bool write, uint32_t pc,
                                       const char *by);
 void machine_set_ram_observer(struct machine *m, machine_ram_access_fn fn, void *ctx);
 
-/* Only accesses overlapping [lo, hi) reach the observer (lo == hi: none):
- * the sanitizer watches the memory EasyDMA transfers in flight own, so the
- * loads and stores elsewhere cost the hook's range test and nothing more
- * (no PC read, no call). The observer still sees every access it would
- * act on: the range must cover everything it checks. */
-void machine_set_ram_watch(struct machine *m, uint32_t lo, uint32_t hi);
+/* A range [lo, hi) of data RAM addresses. */
+struct machine_range {
+    uint32_t lo, hi;
+};
+
+/* Only accesses overlapping one of these n ranges reach the observer (n 0:
+ * none): the sanitizer watches the memory EasyDMA transfers in flight own,
+ * so loads and stores elsewhere cost nothing more (2.1) or the hook's range
+ * test (2.0.1). The observer still sees every access it would act on: the
+ * ranges must cover everything it checks. Cheap to call when nothing
+ * changed; a change of the watched pages flushes Unicorn's TLB. */
+void machine_set_ram_watch(struct machine *m, const struct machine_range *ranges, unsigned n);
 
 /* Ends the run with a fault report (used by the sanitizer in error mode). */
 void machine_raise_fault(struct machine *m, const char *kind, const char *detail);

@@ -24,6 +24,19 @@
 #include "soc_impl.h"
 #include "symbols.h"
 
+/* Unicorn 2.1 has a virtual TLB the DMA sanitizer's watch uses
+ * (machine_set_ram_watch); 2.0.1 has not, and watches with a memory hook. */
+#if UC_API_MAJOR > 2 || (UC_API_MAJOR == 2 && UC_API_MINOR >= 1)
+#define MACHINE_VTLB 1
+#else
+#define MACHINE_VTLB 0
+#endif
+
+/* Watched pages: the granule of Unicorn's TLB for an M-profile core (1 KiB,
+ * as QEMU picks for cores with an MPU), checked against uc_ctl at set-up. */
+#define WATCH_PAGE_BITS 10u
+#define WATCH_PAGES (SOC_RAM_SIZE >> WATCH_PAGE_BITS)
+
 #define CONTROL_NPRIV 1u
 #define CONTROL_SPSEL 2u
 #define CONTROL_FPCA 4u
@@ -113,8 +126,10 @@ struct machine {
 
     machine_ram_access_fn ram_fn;
     void *ram_ctx;
-    uint32_t ram_watch_lo, ram_watch_hi;   /* only accesses overlapping [lo, hi) reach ram_fn */
-    uc_hook ram_hook;
+    uint32_t ram_watch_lo, ram_watch_hi;   /* the hull of the watched ranges: the first, cheap test */
+    uint64_t watched_pages[WATCH_PAGES / 64];   /* 2.1: the pages mapped onto the watch window */
+    uint64_t code_pages[WATCH_PAGES / 64];      /* 2.1: pages of RAM code was fetched from */
+    uc_hook ram_hook;                      /* 2.0.1 */
     bool ram_hooked;
 
     struct timespec wall_anchor, last_poll;

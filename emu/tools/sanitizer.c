@@ -141,25 +141,21 @@ static void check_overlap(struct sanitizer *s, const struct easydma *ch, const s
     }
 }
 
-/* The CPU layer passes on only accesses that overlap the hull of the ranges
- * in flight: every access on_ram_access would act on, and (nothing in
- * flight) none at all. */
+/* The CPU layer passes on only accesses that overlap the ranges in flight:
+ * every access on_ram_access would act on, and (nothing in flight) none at
+ * all. */
 static void update_watch(struct sanitizer *s)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
+    struct machine_range ranges[MAX_ACTIVE];
+    unsigned n = 0;
     for (unsigned i = 0; i < s->nactive; i++) {
         const struct easydma *ch = s->active[i].ch;
         if (ch->maxcnt == 0)
             continue;                    /* owns nothing (overlaps() is false) */
-        if (ch->ptr < lo)
-            lo = ch->ptr;
-        if ((uint64_t)ch->ptr + ch->maxcnt > hi)
-            hi = (uint64_t)ch->ptr + ch->maxcnt;
+        uint64_t hi = (uint64_t)ch->ptr + ch->maxcnt;
+        ranges[n++] = (struct machine_range){ ch->ptr, hi > UINT32_MAX ? UINT32_MAX : (uint32_t)hi };
     }
-    if (hi == 0)
-        machine_set_ram_watch(s->m, 0, 0);
-    else
-        machine_set_ram_watch(s->m, (uint32_t)lo, hi > UINT32_MAX ? UINT32_MAX : (uint32_t)hi);
+    machine_set_ram_watch(s->m, ranges, n);
 }
 
 static void on_begin(void *ctx, struct easydma *ch)

@@ -7,7 +7,9 @@
  *
  * usage: control_loop FIRMWARE TRANSFERS [off|warn|error]
  * Prints one line: "N transfers, I instructions, X interrupts, S slices,
- * D dma, V us virtual" counted over the transfer loop only. Exit 1 on any
+ * D dma, V us virtual, E s executing, unicorn A.B.C" counted over the
+ * transfer loop only (E: host time inside Unicorn, as hilda-emu's summary
+ * counts it). Exit 1 on any
  * error (no connection, a transfer that fails or returns a wrong
  * descriptor, a fault, a sanitizer report in error mode).
  *
@@ -124,10 +126,10 @@ int main(int argc, char **argv)
         goto out;
     }
     printf("%ld transfers, %" PRIu64 " instructions, %" PRIu64 " interrupts, %" PRIu64 " slices, %" PRIu64
-           " dma, %" PRIu64 " us virtual, %.3f s executing\n",
+           " dma, %" PRIu64 " us virtual, %.3f s executing, unicorn %s\n",
            n, b.instructions - a.instructions, b.interrupts - a.interrupts, b.slices - a.slices,
            b.dma_transfers - a.dma_transfers, (uint64_t)((soc_now(soc) - t0) / SOC_CYCLES_PER_US),
-           (double)(b.cpu_ns - a.cpu_ns) / 1e9);
+           (double)(b.cpu_ns - a.cpu_ns) / 1e9, machine_unicorn_version());
     status = 0;
 out:
     sanitizer_free(san);
