@@ -221,17 +221,28 @@ static enum step sleep_step(struct machine *m, vtime_t until)
     return STEP_CONTINUE;
 }
 
+/* Asked after every event while the CPU sleeps (each UART byte...): the
+ * cached top pending exception answers the common "nothing pending" without
+ * a scan of the NVIC or a register read; the NVIC's own rules decide the
+ * rest (WFI wakes on what would preempt but for PRIMASK, WFE also on the
+ * event register). */
 static bool woken(struct machine *m)
 {
-    struct nvic_masks mk = read_masks(m);
+    int prio;
+    bool pending = top_pending(m, &prio) != 0;
     if (m->sleeping == SLEEP_WFE) {
-        if (m->event_reg || m->nvic.event || nvic_preempting(&m->nvic, &mk)) {
-            m->event_reg = false;
-            m->nvic.event = false;
-            return true;
+        bool wake = m->event_reg || m->nvic.event;
+        if (!wake && pending) {
+            struct nvic_masks mk = read_masks(m);
+            wake = nvic_preempting(&m->nvic, &mk) != 0;
         }
-        return false;
+        if (wake)
+            m->event_reg = m->nvic.event = false;
+        return wake;
     }
+    if (!pending)
+        return false;
+    struct nvic_masks mk = read_masks(m);
     return nvic_wakeup(&m->nvic, &mk);
 }
 
