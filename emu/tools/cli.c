@@ -512,7 +512,7 @@ static int emulate(struct options *o)
     struct machine_stats st;
     machine_stats(m, &st);
     fprintf(log, "hilda-emu: %" PRIu64 " instructions, %" PRIu64 " interrupts, %" PRIu64
-            " DMA transfers, %" PRIu64 " sanitizer reports, %.3f ms virtual, %.3f s executing\n",
+            " DMA transfers, %" PRIu64 " sanitizer reports, %.3f ms virtual, %.4f s executing\n",
             st.instructions, st.interrupts, st.dma_transfers, sanitizer_reports(san),
             (double)soc_now(machine_soc(m)) / (double)SOC_MS(1), (double)st.cpu_ns / 1e9);
     sanitizer_free(san);

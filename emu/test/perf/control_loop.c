@@ -126,7 +126,7 @@ int main(int argc, char **argv)
         goto out;
     }
     printf("%ld transfers, %" PRIu64 " instructions, %" PRIu64 " interrupts, %" PRIu64 " slices, %" PRIu64
-           " dma, %" PRIu64 " us virtual, %.3f s executing, unicorn %s\n",
+           " dma, %" PRIu64 " us virtual, %.4f s executing, unicorn %s\n",
            n, b.instructions - a.instructions, b.interrupts - a.interrupts, b.slices - a.slices,
            b.dma_transfers - a.dma_transfers, (uint64_t)((soc_now(soc) - t0) / SOC_CYCLES_PER_US),
            (double)(b.cpu_ns - a.cpu_ns) / 1e9, machine_unicorn_version());
