@@ -182,3 +182,142 @@ def test_a_no_change_build_has_nothing_to_do(pytestconfig):
     why = [line.split("explain: ", 1)[1] for line in proc.stderr.splitlines()
            if "explain: " in line and not line.endswith("is dirty") and "phony edge with no inputs" not in line]
     assert steps == [], "\n".join(why[:20] or steps[:20])
+
+
+# scripts/fetch-unicorn (Unicorn >= 2.1 from Debian 13's archive into a cache, docs/install.md) on made-up
+# cache entries, with an apt that can only fail: what it does without the network.
+FETCH_UNICORN = os.path.join(ROOT, "scripts", "fetch-unicorn")
+
+
+def unicorn_entry(cache, version, complete=True):
+    """A cache entry as fetch-unicorn leaves it (the library an empty stand-in); complete=False leaves
+    out the marker it writes last, as an interrupted copy or one made by hand would."""
+    entry = cache / version
+    (entry / "lib" / "pkgconfig").mkdir(parents=True)
+    (entry / "include" / "unicorn").mkdir(parents=True)
+    (entry / "lib" / "libunicorn.so.2").write_bytes(b"")
+    (entry / "include" / "unicorn" / "unicorn.h").write_text("")
+    (entry / "lib" / "pkgconfig" / "unicorn.pc").write_text(
+        f"prefix={entry}\nhilda_fetch_unicorn={version}\n\nName: unicorn\nVersion: {version.split('-')[0]}\n")
+    (entry / "debian-version").write_text(version + "\n")
+    if complete:
+        (entry / "complete").write_text("")
+    return str(entry)
+
+
+@pytest.fixture
+def offline(tmp_path):
+    """Runs fetch-unicorn on a cache in tmp_path with apt-get and apt-cache that log their call and fail
+    as they do offline: (exit status, stdout lines, stderr, apt was called)."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "apt-calls"
+    bin_dir.mkdir()
+    for tool in ("apt-get", "apt-cache"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\n'
+                                    'echo "E: Failed to fetch http://deb.debian.org/debian (offline)" >&2\nexit 100\n')
+        (bin_dir / tool).chmod(0o755)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+
+    def run(*args):
+        env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", HILDA_UNICORN_CACHE=str(cache))
+        proc = subprocess.run([FETCH_UNICORN, *args], capture_output=True, text=True, env=env, timeout=60)
+        return proc.returncode, proc.stdout.splitlines(), proc.stderr, log.exists()
+    run.cache = cache
+    return run
+
+
+def test_fetch_unicorn_reuses_a_complete_entry_without_apt(offline):
+    entry = unicorn_entry(offline.cache, "2.1.1-2+b2")
+    assert offline() == (0, [entry], "", False)
+    assert offline("--cached") == (0, [entry], "", False)
+
+
+def test_fetch_unicorn_takes_the_newest_complete_entry_of_at_least_2_1(offline):
+    unicorn_entry(offline.cache, "2.1.1-2")
+    newest = unicorn_entry(offline.cache, "2.1.10-1")
+    unicorn_entry(offline.cache, "2.2.0-1", complete=False)
+    unicorn_entry(offline.cache, "2.0.1.post1-1")   # complete, but older than the build accepts,
+    unicorn_entry(offline.cache, "10.0.0-1")        # and one that sorting as text would put last
+    code, out, _, called = offline()
+    assert (code, out, called) == (0, [str(offline.cache / "10.0.0-1")], False)
+    os.remove(offline.cache / "10.0.0-1" / "complete")
+    code, out, _, called = offline()
+    assert (code, out, called) == (0, [newest], False)
+
+
+def test_fetch_unicorn_does_not_use_an_incomplete_entry(offline):
+    unicorn_entry(offline.cache, "2.1.1-2+b2", complete=False)
+    code, out, err, called = offline()
+    assert (code, out, called) == (1, [], True)   # it tried to fetch one
+    assert "no Unicorn >= 2.1 is cached" in err
+    code, out, err, called = offline("--cached")
+    assert (code, out) == (1, [])
+    assert "no complete Unicorn >= 2.1" in err
+
+
+def test_fetch_unicorn_offline_with_nothing_cached_fails_and_says_why(offline):
+    code, out, err, called = offline()
+    assert (code, out, called) == (1, [], True)
+    assert "fetch-unicorn: apt-get update of http://deb.debian.org/debian trixie failed (offline?)" in err
+    assert "hilda-emu builds against the system's Unicorn" in err
+    assert not [p for p in offline.cache.iterdir() if p.name != ".lock"], "it left a work directory behind"
+
+
+def test_fetch_unicorn_update_offline_fails_but_names_the_cached_entry(offline):
+    entry = unicorn_entry(offline.cache, "2.1.1-2+b2")
+    code, out, err, called = offline("--update")
+    assert (code, out, called) == (1, [entry], True)
+    assert f"using the cached {entry}" in err
+
+
+def test_fetch_unicorn_stamp_is_made_once_without_apt(offline):
+    """meson.build reads the stamp (a regeneration dependency): it must exist after --stamp, and a second
+    call must leave it alone, or every ninja would reconfigure."""
+    stamp = offline.cache / ".changed"
+    assert offline("--stamp") == (0, [str(stamp)], "", False)
+    mtime = stamp.stat().st_mtime_ns
+    assert offline("--stamp") == (0, [str(stamp)], "", False)
+    assert stamp.stat().st_mtime_ns == mtime
+
+
+def unicorn_linked_by(build, target="emu/hilda-emu"):
+    """The libunicorn that build.ninja links `target` with: a path (meson's find_library, fetch-unicorn's
+    copy) or -L dirs with -lunicorn (pkg-config); None for the linker's default search."""
+    lines = open(os.path.join(build, "build.ninja")).read().split("\n\n")
+    edge = next(block for block in lines if block.startswith(f"build {target}:"))
+    words = " ".join(edge.splitlines()).split()
+    for word in words:
+        if os.path.basename(word).startswith("libunicorn.so"):
+            return os.path.realpath(word)
+    if "-lunicorn" in words:
+        for word in words:
+            if word.startswith("-L") and os.path.exists(os.path.join(word[2:], "libunicorn.so")):
+                return os.path.realpath(os.path.join(word[2:], "libunicorn.so"))
+    return None
+
+
+def unicorn_version(library):
+    """(major, minor) from the library's uc_version()."""
+    import ctypes
+    lib = ctypes.CDLL(library or "libunicorn.so.2")
+    major, minor = ctypes.c_uint(), ctypes.c_uint()
+    lib.uc_version(ctypes.byref(major), ctypes.byref(minor))
+    return major.value, minor.value
+
+
+def test_the_build_uses_unicorn_2_1_when_the_cache_has_it(pytestconfig):
+    """scripts/test's build dir (this suite's --build): with fetch-unicorn's cache holding a Unicorn >= 2.1,
+    hilda-emu links and loads a Unicorn >= 2.1 (the cache's, or a system's >= 2.1 found first)."""
+    build = pytestconfig.hilda_build
+    if not os.path.isfile(os.path.join(build, "build.ninja")):
+        pytest.skip(f"no build in {build}")
+    cached = subprocess.run([FETCH_UNICORN, "--cached"], capture_output=True, text=True, timeout=30)
+    if cached.returncode != 0:
+        pytest.skip("fetch-unicorn's cache has no Unicorn >= 2.1")
+    linked = unicorn_linked_by(build)
+    assert unicorn_version(linked) >= (2, 1), f"hilda-emu links {linked or 'the system default'}"
+    emu = os.path.join(build, "emu", "hilda-emu")
+    if os.path.isfile(emu):
+        ldd = subprocess.run(["ldd", emu], capture_output=True, text=True, timeout=30).stdout
+        loaded = [line.split("=>")[1].split()[0] for line in ldd.splitlines() if "libunicorn.so" in line]
+        assert len(loaded) == 1 and unicorn_version(os.path.realpath(loaded[0])) >= (2, 1), ldd

@@ -167,12 +167,20 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
     return true;
 }
 
+/* uc_ctl_get_page_size, without its macro: UC_CTL_READ shifts 2 into an
+ * int's sign bit (UC_CTL_IO_READ << 30), which UBSan rightly reports. */
+static uc_err get_page_size(uc_engine *uc, uint32_t *size)
+{
+    unsigned read_one = (unsigned)UC_CTL_UC_PAGE_SIZE | 1u << 26 | (unsigned)UC_CTL_IO_READ << 30;
+    return uc_ctl(uc, (uc_control_type)read_one, size);
+}
+
 static bool setup_watch(struct machine *m)
 {
     uint32_t page_size = 0;
     uc_hook h;
     if (uc_ctl_tlb_mode(m->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
-        uc_ctl_get_page_size(m->uc, &page_size) != UC_ERR_OK || page_size != 1u << WATCH_PAGE_BITS ||
+        get_page_size(m->uc, &page_size) != UC_ERR_OK || page_size != 1u << WATCH_PAGE_BITS ||
         uc_mmio_map(m->uc, WATCH_WINDOW, SOC_RAM_SIZE, watch_read, m, watch_write, m) != UC_ERR_OK ||
         uc_hook_add(m->uc, &h, UC_HOOK_TLB_FILL, (void *)tlb_fill, m, 1, 0) != UC_ERR_OK) {
         soc_log(m->soc, "hilda-emu: cannot set up the DMA sanitizer's watch on Unicorn %u.%u (page size %u)\n",
@@ -517,10 +525,12 @@ void machine_set_ram_watch(struct machine *m, const struct machine_range *ranges
     uint64_t lo = UINT64_MAX, hi = 0;
     uint64_t pages[WATCH_PAGES / 64] = { 0 };
     for (unsigned i = 0; i < n; i++) {
-        uint64_t a = ranges[i].lo < SOC_RAM_BASE ? SOC_RAM_BASE : ranges[i].lo;
-        uint64_t b = ranges[i].hi > (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE ? (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE
-                                                                          : ranges[i].hi;
-        if (a >= b)
+        uint64_t a = ranges[i].lo, b = ranges[i].hi;
+        if (a < SOC_RAM_BASE)
+            a = SOC_RAM_BASE;
+        if (b > (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE)
+            b = (uint64_t)SOC_RAM_BASE + SOC_RAM_SIZE;
+        if (b <= a)
             continue;                     /* empty, or no RAM: no CPU access reaches it as RAM */
         lo = a < lo ? a : lo;
         hi = b > hi ? b : hi;

@@ -49,16 +49,16 @@ void test_main(void)
     step_fn code_view = (step_fn)(((uintptr_t)page.code - CODE_ALIAS_OFFSET) | 1u);
 
     uarte_start_tx(page.tx, sizeof page.tx);
-    uint32_t last = 0;
+    bool counted = true;
     for (unsigned i = 0; i < 50; i++) {
-        last = data_view(STEP_TARGET);
-        last = code_view(STEP_TARGET);
+        uint32_t before = data_view(STEP_TARGET);
+        counted = counted && code_view(STEP_TARGET) == before + 1;
     }
     page.code[1] = 0x3102;                    /* adds r1, #2 */
     __asm__ volatile("dsb\n\tisb" ::: "memory");
-    last = data_view(STEP_TARGET);
+    uint32_t last = data_view(STEP_TARGET);
     bool sending = !NRF_REG(NRF_UARTE0_BASE, UARTE_EVENTS_ENDTX);
     uarte_wait_endtx();
-    if (!sending || last != 102 || page.counter != 102)
+    if (!sending || !counted || last != 102 || page.counter != 102)
         *(volatile uint32_t *)0xB0000000u = last;   /* nothing answers there: a fault */
 }
