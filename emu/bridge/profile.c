@@ -50,9 +50,13 @@ static uint64_t span(uint64_t from, uint64_t to)
 
 void prof_record(const struct urb_prof *p)
 {
+    prof_record_at(p, prof_now());
+}
+
+void prof_record_at(const struct urb_prof *p, uint64_t reap_out)
+{
     if (!enabled || !p->submit_in || !p->done)
         return;
-    uint64_t reap_out = prof_now();
     pthread_mutex_lock(&lock);
     /* only back-to-back transfers: a gap of more than 10 ms is the client
      * doing something else */

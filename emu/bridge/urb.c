@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "usbfs_inline.h"
+
 /* What all URBs may hold at once, like Linux's usbfs_memory_mb (16 MiB):
  * a client that submits without reaping gets ENOMEM, not our memory. */
 #define URB_MEMORY_LIMIT (16u << 20)
@@ -349,6 +351,121 @@ static void unlink_pending(struct urb_owner *o, struct urb *u)
     }
 }
 
+/* ---- the shared area (usbfs_inline.h) ---- */
+
+/* Under the lock: a completed URB of a file with a shared area. Its results
+ * go into its slot (status, length, IN data, as the reap would write them)
+ * and the completion into the ring, in completion order, so that the
+ * client can reap it without asking. A full ring (hundreds of URBs without
+ * a slot left unreaped) stops publishing until the worker has reaped
+ * everything the ring missed. */
+static void publish_locked(struct urb_owner *o, struct urb *u)
+{
+    struct usbfs_shm_head *h = o->shm;
+    if (u->shm_slot) {
+        struct usbfs_shm_slot *s = usbfs_shm_slot(h, u->shm_slot - 1);
+        bool control = u->buf_len >= 8 && u->x.buf == u->buf + 8;   /* as usbfs.c lays a control URB out */
+        bool in = control ? (u->x.setup[0] & USB_DIR_MASK) == USB_DIR_IN : (u->x.ep & USB_EP_DIR_IN) != 0;
+        uint32_t off = control ? 8 : 0;
+        if (in && u->actual && off + u->actual <= USBFS_SHM_DATA && off + u->actual <= u->buf_len)
+            memcpy(s->data + off, u->buf + off, u->actual);
+        s->urb.status = u->status;
+        s->urb.actual_length = (int)u->actual;
+        s->urb.error_count = 0;
+    }
+    uint32_t tail = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);   /* written here only */
+    if (!o->overflow && tail - o->synced < USBFS_SHM_RING) {
+        struct usbfs_shm_ring_entry *e = &h->ring[tail % USBFS_SHM_RING];
+        e->slot = u->shm_slot ? u->shm_slot - 1 : USBFS_SHM_PLAIN;
+        e->reaped_ns = 0;
+        __atomic_store_n(&h->tail, tail + 1, __ATOMIC_RELEASE);
+    } else {
+        o->overflow = true;
+        __atomic_or_fetch(&h->flags, USBFS_SHM_OVERFLOW, __ATOMIC_RELEASE);
+    }
+}
+
+/* Under the lock: the oldest of o's completed URBs off its list (the
+ * caller gets the list's reference). */
+static struct urb *pop_done_locked(struct urb_owner *o)
+{
+    struct urb *u = o->done;
+    if (u) {
+        o->done = u->next;
+        if (!o->done)
+            o->done_tail = NULL;
+        u->next = NULL;
+        u->owner = NULL;
+        reapable_add(u->dev, -1);
+    }
+    return u;
+}
+
+/* Under the lock: the URBs of the ring entries [synced, upto), which the
+ * client took, leave `done` (in the same order: each completion was
+ * published as it joined the list). */
+static void shm_sync_locked(struct urb_owner *o, uint32_t upto, struct urb **dead)
+{
+    struct usbfs_shm_head *h = o->shm;
+    while (o->synced != upto && o->done) {
+        struct urb *u = pop_done_locked(o);
+        uint64_t t = __atomic_load_n(&h->ring[o->synced % USBFS_SHM_RING].reaped_ns, __ATOMIC_RELAXED);
+        u->prof.reap_in = t;
+        prof_record_at(&u->prof, t);
+        o->synced++;
+        unref_locked(u, dead);
+    }
+    __atomic_store_n(&h->synced, o->synced, __ATOMIC_RELEASE);
+}
+
+void urbq_shm_sync(struct urbq *q, struct urb_owner *o)
+{
+    struct urb *dead = NULL;
+    urbq_lock(q);
+    if (o->shm)
+        shm_sync_locked(o, __atomic_load_n(&((struct usbfs_shm_head *)o->shm)->head, __ATOMIC_ACQUIRE), &dead);
+    urbq_unlock(q);
+    free_dead(dead);
+}
+
+void usbdev_fifo_resync(struct usbdev *d)
+{
+    urbq_lock(d->q);
+    fifo_ready(d, d->reapable > 0);
+    urbq_unlock(d->q);
+}
+
+struct urb *urbq_shm_reap(struct urbq *q, struct urb_owner *o)
+{
+    struct urb *dead = NULL, *u = NULL;
+    struct usbfs_shm_head *h = o->shm;
+    urbq_lock(q);
+    for (;;) {
+        uint32_t head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+        shm_sync_locked(o, head, &dead);
+        if (head != __atomic_load_n(&h->tail, __ATOMIC_RELAXED)) {
+            /* take the entry as a client thread would: whoever wins reaps it */
+            if (!__atomic_compare_exchange_n(&h->head, &head, head + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                continue;
+            u = pop_done_locked(o);
+            o->synced++;
+            __atomic_store_n(&h->synced, o->synced, __ATOMIC_RELEASE);
+            break;
+        }
+        if (o->overflow) {
+            u = pop_done_locked(o);   /* those the ring missed, oldest first */
+            if (!o->done) {
+                o->overflow = false;
+                __atomic_and_fetch(&h->flags, ~USBFS_SHM_OVERFLOW, __ATOMIC_RELEASE);
+            }
+        }
+        break;
+    }
+    urbq_unlock(q);
+    free_dead(dead);
+    return u;
+}
+
 void urbq_complete(struct urbq *q, struct urb *u, int status, uint32_t actual)
 {
     struct urb *dead = NULL;
@@ -367,6 +484,8 @@ void urbq_complete(struct urbq *q, struct urb *u, int status, uint32_t actual)
             o->done = u;
         o->done_tail = u;
         reapable_add(u->dev, +1);
+        if (o->shm)
+            publish_locked(o, u);
     } else if (u->sync) {
         u->refs++;
         notify = true;
@@ -381,15 +500,7 @@ void urbq_complete(struct urbq *q, struct urb *u, int status, uint32_t actual)
 struct urb *urbq_reap(struct urbq *q, struct urb_owner *o)
 {
     urbq_lock(q);
-    struct urb *u = o->done;
-    if (u) {
-        o->done = u->next;
-        if (!o->done)
-            o->done_tail = NULL;
-        u->next = NULL;
-        u->owner = NULL;
-        reapable_add(u->dev, -1);
-    }
+    struct urb *u = pop_done_locked(o);
     urbq_unlock(q);
     return u;
 }

@@ -14,7 +14,11 @@
  *     counted across all clients of the device (umockdev 0.17's behaviour,
  *     measured). A device that is gone has its node's permission bits
  *     dropped to 0 at once. The clients' preload relies on both
- *     (usbfs_preload.c).
+ *     (usbfs_preload.c). A file with a shared area (usbfs_inline.h) has
+ *     its completions published to its client, which reaps them itself
+ *     and fills the FIFO when it took the last; the worker lets go of
+ *     those URBs (urbq_shm_sync) and puts the FIFO right from the count
+ *     (usbdev_fifo_resync) when it hears of it.
  * Fields are marked with the thread that owns them; "locked" ones need the
  * mutex (urbq_lock). */
 #ifndef EMU_BRIDGE_URB_H
@@ -57,6 +61,10 @@ struct urb_owner {
     /* locked */
     struct urb *pending;              /* submitted, not completed */
     struct urb *done, *done_tail;     /* completed, in completion order: REAPURB order */
+    void *shm;                        /* the client's shared area (usbfs_inline.h), or NULL:
+                                       * completions are published in its ring */
+    uint32_t synced;                  /* ring entries whose URBs have left `done` */
+    bool overflow;                    /* the ring was full: later completions not published */
 };
 
 enum urb_req_kind {
@@ -91,6 +99,8 @@ struct urb {
     void *umock_urb, *umock_buf;      /* UMockdevIoctlData of the client's urb and buffer */
     uint32_t umock_urb_off;           /* where the urb starts in umock_urb: 0, or in the preload's
                                        * block (usbfs_inline.h), which holds the buffer too */
+    uint32_t shm_slot;                /* 1 + its slot in the client's shared area
+                                       * (usbfs_inline.h), 0 if it came another way */
     /* each stamp by the thread profile.h names, ordered by the lock's hand-overs */
     struct urb_prof prof;
 };
@@ -148,6 +158,16 @@ void urbq_complete(struct urbq *q, struct urb *u, int status, uint32_t actual);
 /* Worker: the oldest completed URB of this client, taken off its list (the
  * caller gets the list's reference), or NULL. */
 struct urb *urbq_reap(struct urbq *q, struct urb_owner *o);
+/* Worker, for a file with a shared area: lets go of the URBs whose ring
+ * entries its client reaped itself (their profile gets the client's stamp). */
+void urbq_shm_sync(struct urbq *q, struct urb_owner *o);
+/* Worker: the node's readiness from the count, once every file with an
+ * area is synced (a client fills the FIFO itself when it reaps its last
+ * completion, which is wrong while another file's completion waits). */
+void usbdev_fifo_resync(struct usbdev *d);
+/* Worker, the same file: the URB of the ring's next entry, taken as the
+ * client takes them; past an overflow, the oldest completed. NULL: none. */
+struct urb *urbq_shm_reap(struct urbq *q, struct urb_owner *o);
 /* Worker: DISCARDURB. 0 if a cancel was queued, -EINVAL if there is no such
  * URB in flight (already completed, or never submitted). */
 int urbq_discard(struct urbq *q, struct urb_owner *o, uint64_t user_addr);

@@ -13,11 +13,18 @@
 #include "usbfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/ioctl.h>   /* _IOR and friends, which usbdevice_fs.h uses without including */
 #include <linux/usbdevice_fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <glib-unix.h>
 #include <umockdev.h>
 
 #include "descriptors.h"
@@ -25,7 +32,7 @@
 #include "usbfs_inline.h"
 #include "usbfs_rules.h"
 
-#define DEFERRED 1                      /* dispatch(): the answer comes later */
+#define DEFERRED INT_MAX                /* dispatch(): the answer comes later (never a result) */
 #define MAX_URB_BYTES (16u << 20)       /* Linux's default usbfs_memory_mb */
 #define USBFS_XFER_MAX (UINT32_MAX / 2 - 1000000)   /* devio.c: larger lengths are EINVAL */
 #define URB_STRUCT_BYTES 192            /* sizeof(struct urb) on x86-64: do_proc_bulk's length limit */
@@ -46,6 +53,11 @@ struct usbfs {
     unsigned long unknown[MAX_UNKNOWN_LOGGED];
     unsigned n_unknown;
     guint log_handler;
+    /* worker only: the pipe clients with a shared area write a byte into
+     * after reaping from it, and those clients */
+    int kick_r, kick_w;
+    GSource *kick_src;
+    struct client *shm_clients;
 };
 
 struct handler_ctx {
@@ -58,6 +70,7 @@ struct client {
     struct usbfs *fs;
     struct urb_owner o;
     uint64_t read_pos;
+    struct client *next_shm;            /* in fs->shm_clients, while o.shm is set */
 };
 
 enum op_kind { OP_CONTROL, OP_BULK, OP_CLEAR_HALT, OP_SETINTERFACE, OP_SETCONFIG, OP_RESET };
@@ -232,6 +245,16 @@ static void client_destroy(gpointer p)
     struct client *c = p;
     urbq_owner_release(c->fs->q, &c->o, forget_worker_refs);
     usbdev_unref(c->o.dev);
+    if (c->o.shm) {
+        for (struct client **pp = &c->fs->shm_clients; *pp; pp = &(*pp)->next_shm) {
+            if (*pp == c) {
+                *pp = c->next_shm;
+                break;
+            }
+        }
+        /* released above: no URB names the owner, so the CPU thread no longer writes it */
+        munmap(c->o.shm, USBFS_SHM_SIZE);
+    }
     free(c);
 }
 
@@ -569,7 +592,8 @@ static int check_urb(struct client *c, const struct usbdevfs_urb *uu)
  * are the client memory the reap writes into; on success the URB holds
  * our references to them, on failure the caller drops them. */
 static int post_urb(struct client *c, const struct usbdevfs_urb *uu, const uint8_t *buf, uint64_t user_addr,
-                    UMockdevIoctlData *ud, UMockdevIoctlData *bd, uint32_t urb_off, struct urb_prof prof)
+                    UMockdevIoctlData *ud, UMockdevIoctlData *bd, uint32_t urb_off, uint32_t shm_slot,
+                    struct urb_prof prof)
 {
     bool control = uu->type == USBDEVFS_URB_TYPE_CONTROL;
     uint16_t wlength = 0;
@@ -606,6 +630,7 @@ static int post_urb(struct client *c, const struct usbdevfs_urb *uu, const uint8
     u->umock_urb = ud;                   /* our references move to the urb */
     u->umock_buf = bd;
     u->umock_urb_off = urb_off;
+    u->shm_slot = shm_slot;
     u->prof = prof;
     u->prof.posted = prof_now();
     urbq_post(c->fs->q, URB_REQ_SUBMIT, u, &c->o);
@@ -628,7 +653,7 @@ static int submit_urb(struct client *c, UMockdevIoctlData *arg)
         bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer), (size_t)uu.buffer_length, &r);
     prof.reads_done = prof_now();
     if (!r)
-        r = post_urb(c, &uu, bd ? (const uint8_t *)bd->data : NULL, ud->client_addr, ud, bd, 0, prof);
+        r = post_urb(c, &uu, bd ? (const uint8_t *)bd->data : NULL, ud->client_addr, ud, bd, 0, 0, prof);
     if (r) {
         g_clear_object(&bd);
         g_object_unref(ud);
@@ -661,7 +686,7 @@ static int submit_inline(struct client *c, UMockdevIoctlData *arg, size_t total)
                     (size_t)uu.buffer_length != total - USBFS_INLINE_HDR ? -EINVAL : check_urb(c, &uu);
     if (!r)
         r = post_urb(c, &uu, (const uint8_t *)block->data + USBFS_INLINE_HDR, user_addr, block, NULL,
-                     USBFS_INLINE_URB_OFF, prof);
+                     USBFS_INLINE_URB_OFF, 0, prof);
     if (r) {
         g_object_unref(block);
         return r;
@@ -670,42 +695,215 @@ static int submit_inline(struct client *c, UMockdevIoctlData *arg, size_t total)
     return 0;
 }
 
-static int reap_urb(struct client *c, UMockdevIoctlData *arg)
+/* What the clients reaped from their areas leaves the bridge's lists;
+ * then each node's readiness follows the exact count again. */
+static void sync_all(struct usbfs *fs)
+{
+    for (struct client *c = fs->shm_clients; c; c = c->next_shm)
+        urbq_shm_sync(fs->q, &c->o);
+    for (struct client *c = fs->shm_clients; c; c = c->next_shm)
+        usbdev_fifo_resync(c->o.dev);
+}
+
+/* A client reaped from its area: let go of those URBs now, so that the
+ * node stops being writable when nothing is left (urb.h). */
+static gboolean on_kick(gint fd, GIOCondition cond, gpointer data)
+{
+    struct usbfs *fs = data;
+    (void)cond;
+    uint8_t buf[256];
+    while (read(fd, buf, sizeof buf) == (ssize_t)sizeof buf)
+        ;
+    sync_all(fs);
+    return G_SOURCE_CONTINUE;
+}
+
+/* The kick pipe, made at the first area, watched on the worker. */
+static bool kick_ready(struct usbfs *fs)
+{
+    if (fs->kick_src)
+        return true;
+    int p[2];
+    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
+        return false;
+    fs->kick_r = p[0];
+    fs->kick_w = p[1];
+    fs->kick_src = g_unix_fd_source_new(fs->kick_r, G_IO_IN);
+    g_source_set_callback(fs->kick_src, G_SOURCE_FUNC(on_kick), fs, NULL);
+    g_source_attach(fs->kick_src, g_main_context_get_thread_default());
+    return true;
+}
+
+/* The preload names its shared area (usbfs_inline.h), once per file, before
+ * its first URB. It must be a memfd sealed against growing and shrinking,
+ * of the agreed size: mapped here, it can then never fault under the
+ * worker or the CPU thread. The answer names the kick pipe. */
+static int shm_hello(struct client *c, UMockdevIoctlData *arg)
+{
+    if (c->o.shm)
+        return -EBUSY;
+    int err = 0;
+    UMockdevIoctlData *d = resolve(arg, 0, sizeof(struct usbfs_shm_hello), &err);
+    if (!d)
+        return err;
+    struct usbfs_shm_hello h;
+    memcpy(&h, d->data, sizeof h);
+    if (h.magic != USBFS_SHM_MAGIC || h.size != USBFS_SHM_SIZE || h.pid <= 0 || h.fd < 0 || !kick_ready(c->fs)) {
+        g_object_unref(d);
+        return -EINVAL;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)h.pid, (int)h.fd);
+    struct stat st;
+    /* a regular file before anything is opened: naming a device must not open it */
+    int fd = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+                                                         : -1;
+    int seals = fd >= 0 ? fcntl(fd, F_GET_SEALS) : -1;
+    void *m = MAP_FAILED;
+    if (seals >= 0 && (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) == (F_SEAL_SHRINK | F_SEAL_GROW) &&
+        fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == USBFS_SHM_SIZE)
+        m = mmap(NULL, USBFS_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (fd >= 0)
+        close(fd);
+    if (m == MAP_FAILED) {
+        g_object_unref(d);
+        return fd < 0 ? -EACCES : -EINVAL;
+    }
+    struct usbfs_shm_head *head = m;
+    __atomic_store_n(&head->flags, prof_on() ? USBFS_SHM_PROFILE : 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&head->head, 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&head->tail, 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&head->synced, 0u, __ATOMIC_RELAXED);
+    urbq_lock(c->fs->q);
+    bool idle = !c->o.pending && !c->o.done;   /* the ring must see every completion of the file */
+    if (idle)
+        c->o.shm = m;
+    urbq_unlock(c->fs->q);
+    if (!idle) {
+        munmap(m, USBFS_SHM_SIZE);
+        g_object_unref(d);
+        return -EBUSY;
+    }
+    c->next_shm = c->fs->shm_clients;
+    c->fs->shm_clients = c;
+    h.kick_pid = (int32_t)getpid();
+    h.kick_fd = c->fs->kick_w;
+    memcpy(d->data, &h, sizeof h);       /* written back with the answer */
+    g_object_unref(d);
+    return 0;
+}
+
+/* SUBMITURB from a slot of the shared area: the same checks as
+ * submit_urb, on a copy taken now (the client may write the area at any
+ * time; usbfs copies OUT data at submit as well). */
+static int submit_shm(struct client *c, UMockdevIoctlData *arg)
+{
+    struct urb_prof prof = { .submit_in = prof_now() };
+    unsigned long i = arg_value(arg);
+    if (!c->o.shm)
+        return -ENOTTY;                  /* the preload names an area this file does not have */
+    if (i >= USBFS_SHM_SLOTS)
+        return -EINVAL;
+    const struct usbfs_shm_slot *slot = usbfs_shm_slot(c->o.shm, (unsigned)i);
+    uint64_t user_addr;
+    struct usbdevfs_urb uu;
+    memcpy(&user_addr, &slot->user_urb, sizeof user_addr);
+    memcpy(&uu, &slot->urb, sizeof uu);
+    int r = uu.buffer_length < 0 || (size_t)uu.buffer_length > USBFS_SHM_DATA || uu.type == USBDEVFS_URB_TYPE_ISO
+                ? -EINVAL : check_urb(c, &uu);
+    uint8_t buf[USBFS_SHM_DATA];
+    if (!r && uu.buffer_length > 0)
+        memcpy(buf, slot->data, (size_t)uu.buffer_length);
+    prof.reads_done = prof_now();
+    if (!r)
+        r = post_urb(c, &uu, uu.buffer_length > 0 ? buf : NULL, user_addr, NULL, NULL, 0, (uint32_t)i + 1, prof);
+    return r;
+}
+
+/* IN data of a reaped URB into dst (the client's buffer, or its copy). */
+static void copy_in_data(const struct urb *u, uint8_t *dst, uint32_t dst_len)
+{
+    bool control = u->buf_len >= 8 && u->x.buf == u->buf + 8;   /* as post_urb lays a control URB out */
+    bool in = control ? (u->x.setup[0] & USB_DIR_MASK) == USB_DIR_IN : (u->x.ep & USB_EP_DIR_IN) != 0;
+    uint32_t off = control ? 8 : 0;
+    if (in && dst && u->actual && off + u->actual <= dst_len)
+        memcpy(dst + off, u->buf + off, u->actual);
+}
+
+static void put_status(uint8_t *urb_data, const struct urb *u)
+{
+    /* what the kernel writes back: status, actual_length, error_count */
+    int status = u->status, actual = (int)u->actual, errors = 0;
+    memcpy(urb_data + offsetof(struct usbdevfs_urb, status), &status, sizeof status);
+    memcpy(urb_data + offsetof(struct usbdevfs_urb, actual_length), &actual, sizeof actual);
+    memcpy(urb_data + offsetof(struct usbdevfs_urb, error_count), &errors, sizeof errors);
+}
+
+/* A URB of the shared area reaped by a plain REAPURBNDELAY (a thread of
+ * the client that does not know the area yet, while another one names it;
+ * a caller past the preload): the results go through umockdev into the
+ * client's urb and buffer, read for the purpose, and its slot is freed
+ * here, as the preload would after a reap of its own. */
+static int reap_shm_plain(struct urb *u, void *shm, UMockdevIoctlData *arg)
+{
+    struct usbfs_shm_head *h = shm;
+    __atomic_or_fetch(&h->free_mask, 1ull << (u->shm_slot - 1), __ATOMIC_ACQ_REL);
+    int err = 0;
+    UMockdevIoctlData *p = resolve(arg, 0, sizeof(void *), &err);
+    if (!p)
+        return err;
+    memcpy(p->data, &u->user_addr, sizeof u->user_addr);
+    UMockdevIoctlData *ud = resolve(p, 0, sizeof(struct usbdevfs_urb), &err);
+    if (ud) {
+        struct usbdevfs_urb uu;
+        memcpy(&uu, ud->data, sizeof uu);
+        put_status(ud->data, u);
+        UMockdevIoctlData *bd = NULL;
+        if (u->actual && uu.buffer_length > 0)
+            bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer), (size_t)uu.buffer_length, &err);
+        if (bd)
+            copy_in_data(u, bd->data, (uint32_t)bd->data_len);
+        g_clear_object(&bd);
+        g_object_unref(ud);
+    }
+    g_object_unref(p);
+    return err;
+}
+
+/* REAPURBNDELAY, and the preload's USBFS_SHM_REAP (shm: a URB of the
+ * shared area is answered through its slot, 1 + the slot index). */
+static int reap_urb(struct client *c, UMockdevIoctlData *arg, bool shm)
 {
     uint64_t t_in = prof_now();
-    struct urb *u = urbq_reap(c->fs->q, &c->o);
+    struct urb *u = c->o.shm ? urbq_shm_reap(c->fs->q, &c->o) : urbq_reap(c->fs->q, &c->o);
     if (!u)
         return usbdev_is_gone(c->o.dev) ? -ENODEV : -EAGAIN;
     u->prof.reap_in = t_in;
-    int err = 0;
-    UMockdevIoctlData *p = resolve(arg, 0, sizeof(void *), &err);
+    int r = 0;
     UMockdevIoctlData *ud = u->umock_urb, *bd = u->umock_buf;
     u->umock_urb = u->umock_buf = NULL;
-    if (p && ud) {
-        /* the client's urb and buffer, or the preload's block holding both */
-        uint8_t *urb_data = ud->data + u->umock_urb_off;
-        uint8_t *buf = bd ? bd->data : u->umock_urb_off ? ud->data + USBFS_INLINE_HDR : NULL;
-        uint32_t buf_len = bd ? (uint32_t)bd->data_len : u->umock_urb_off ? (uint32_t)ud->data_len - USBFS_INLINE_HDR : 0;
-        struct usbdevfs_urb uu;
-        memcpy(&uu, urb_data, sizeof uu);
-        bool control = uu.type == USBDEVFS_URB_TYPE_CONTROL;
-        bool in = control ? (u->x.setup[0] & USB_DIR_MASK) == USB_DIR_IN : (u->x.ep & USB_EP_DIR_IN) != 0;
-        uint32_t off = control ? 8 : 0;
-        if (in && buf && u->actual && off + u->actual <= buf_len)
-            memcpy(buf + off, u->buf + off, u->actual);
-        /* what the kernel writes back: status, actual_length, error_count */
-        int status = u->status, actual = (int)u->actual, errors = 0;
-        memcpy(urb_data + offsetof(struct usbdevfs_urb, status), &status, sizeof status);
-        memcpy(urb_data + offsetof(struct usbdevfs_urb, actual_length), &actual, sizeof actual);
-        memcpy(urb_data + offsetof(struct usbdevfs_urb, error_count), &errors, sizeof errors);
-        umockdev_ioctl_data_set_ptr(p, 0, ud);   /* the client's pointer now names its urb */
+    if (u->shm_slot && c->o.shm) {
+        /* its results are in its slot since it completed (urb.c) */
+        r = shm ? (int)u->shm_slot : reap_shm_plain(u, c->o.shm, arg);
+    } else {
+        UMockdevIoctlData *p = resolve(arg, 0, sizeof(void *), &r);
+        if (p && ud) {
+            /* the client's urb and buffer, or the preload's block holding both */
+            uint8_t *urb_data = ud->data + u->umock_urb_off;
+            uint8_t *buf = bd ? bd->data : u->umock_urb_off ? ud->data + USBFS_INLINE_HDR : NULL;
+            uint32_t buf_len = bd ? (uint32_t)bd->data_len
+                                  : u->umock_urb_off ? (uint32_t)ud->data_len - USBFS_INLINE_HDR : 0;
+            copy_in_data(u, buf, buf_len);
+            put_status(urb_data, u);
+            umockdev_ioctl_data_set_ptr(p, 0, ud);   /* the client's pointer now names its urb */
+        }
+        g_clear_object(&p);
     }
-    g_clear_object(&p);
     g_clear_object(&ud);
     g_clear_object(&bd);
     prof_record(&u->prof);
     urb_unref(u);
-    return err;
+    return r;
 }
 
 /* ---- simple ioctls ---- */
@@ -776,8 +974,8 @@ static int driver_ioctl(struct client *c, UMockdevIoctlData *arg)
 static int dispatch(struct client *c, UMockdevIoctlClient *cl, unsigned long req, UMockdevIoctlData *arg)
 {
     /* reaps work after a disconnect; nothing else does (devio.c) */
-    if (req == USBDEVFS_REAPURBNDELAY)
-        return reap_urb(c, arg);
+    if (req == USBDEVFS_REAPURBNDELAY || req == USBFS_SHM_REAP)
+        return reap_urb(c, arg, req == USBFS_SHM_REAP);
     if (req == USBDEVFS_REAPURB)
         return -EAGAIN;
     if (usbdev_is_gone(c->o.dev))
@@ -819,6 +1017,10 @@ static int dispatch(struct client *c, UMockdevIoctlClient *cl, unsigned long req
     }
     case USBDEVFS_GET_SPEED:
         return USBFS_SPEED_FULL;
+    case USBFS_SHM_HELLO:
+        return shm_hello(c, arg);
+    case USBFS_SHM_SUBMIT:
+        return submit_shm(c, arg);
     default:
         if (usbfs_is_submit_inline(req))
             return submit_inline(c, arg, _IOC_SIZE(req));
@@ -835,6 +1037,8 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *cl, gp
     if (!g_atomic_pointer_get(&hc->fs->worker))
         g_atomic_pointer_set(&hc->fs->worker, g_main_context_ref_thread_default());
     struct client *c = client_of(hc, cl);
+    if (c && c->o.shm)
+        sync_all(c->fs);                 /* what the clients reaped themselves, before anything else */
     unsigned long req = (unsigned)umockdev_ioctl_client_get_request(cl);
     int r = c ? dispatch(c, cl, req, umockdev_ioctl_client_get_arg(cl)) : -ENOMEM;
     if (r != DEFERRED)
@@ -943,6 +1147,12 @@ void usbfs_free(struct usbfs *fs)
     if (!fs)
         return;
     g_log_remove_handler(NULL, fs->log_handler);
+    if (fs->kick_src) {
+        g_source_destroy(fs->kick_src);
+        g_source_unref(fs->kick_src);
+        close(fs->kick_r);
+        close(fs->kick_w);
+    }
     GMainContext *ctx = g_atomic_pointer_get(&fs->worker);
     if (ctx)
         g_main_context_unref(ctx);

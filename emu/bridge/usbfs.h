@@ -10,7 +10,9 @@
  * REAPURBNDELAY, REAPURB (EAGAIN: a blocking reap cannot be emulated, see
  * measured with Debian's umockdev 0.17), DISCARDURB, CONTROL and BULK (synchronous, with their
  * timeouts in real milliseconds), CLEAR_HALT, SETINTERFACE,
- * SETCONFIGURATION, RESET, CONNECTINFO, GET_SPEED; read() of the node (the
+ * SETCONFIGURATION, RESET, CONNECTINFO, GET_SPEED, and the clients'
+ * preload's own forms of SUBMITURB and REAPURBNDELAY (usbfs_inline.h: the
+ * inline block, the shared area); read() of the node (the
  * descriptors, as usbfs gives them). Anything else: ENOTTY, logged once per
  * request code. After a disconnect everything but the reaps says ENODEV, as
  * in the kernel. */

@@ -2,20 +2,27 @@
  * by well-behaved and misbehaving clients: argument checks answered like
  * Linux's devio.c, asynchronous URBs (discard, reap order), synchronous
  * CONTROL/BULK with timeouts, claims, and clients that pass bad pointers,
- * die in the middle of a transfer or run at the same time. Run it under
- * `hilda-emu run`; it prints one line per check and exits 1 if any failed.
- * The emulator must come through all of it answering. */
+ * die in the middle of a transfer or run at the same time, and the shared
+ * area between the clients' preload and the bridge (usbfs_inline.h): its
+ * slots running out, threads and a forked child sharing it, a killed
+ * client's area let go, and the same checks once more without the preload
+ * (the plain path). Run it under `hilda-emu run`; it prints one line per
+ * check and exits 1 if any failed. The emulator must come through all of
+ * it answering. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libusb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -559,8 +566,373 @@ static void disconnect(void)
         close(nfd);
 }
 
-int main(void)
+
+/* ---- the shared area (usbfs_inline.h) ---- */
+
+#define AREA_NAME "/memfd:hilda-usbfs"
+#define AREA_SLOTS 64
+
+/* Lines of pid's (0: our own) memory map naming a shared area; the first
+ * one's address in *first. -1 if the map cannot be read. */
+static int count_areas(pid_t pid, uintptr_t *first)
 {
+    char path[64], line[512];
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/maps");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, AREA_NAME))
+            continue;
+        if (n++ == 0 && first)
+            *first = (uintptr_t)strtoull(line, NULL, 16);
+    }
+    fclose(f);
+    return n;
+}
+
+/* The free-slot mask of our only area (its first page, offset 8). */
+static bool area_mask(uint64_t *mask)
+{
+    uintptr_t a = 0;
+    int n = count_areas(0, &a);
+    if (n != 1) {
+        printf("# %d shared areas mapped here, not one\n", n);
+        return false;
+    }
+    *mask = atomic_load((_Atomic uint64_t *)(a + 8));
+    return true;
+}
+
+static bool preloaded(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "libhilda-emu-preload.so");
+}
+
+/* More URBs in flight than the area has slots, some too large for a slot
+ * (the inline block) or for the request code (the plain path): all are
+ * taken, discarded and reaped, each once, and every slot is free again. */
+static void shared_area_full(void)
+{
+    enum { N = 100, INLINE_LEN = 6000, PLAIN_LEN = 20000 };
+    static uint8_t small[N][64], mid[INLINE_LEN], large[PLAIN_LEN];
+    static struct usbdevfs_urb u[N];
+    int fd = open_node();
+    check(claim_when_free(fd, 0), "CLAIMINTERFACE 0 (once the last test's file let it go)");
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        u[i] = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = small[i],
+                                      .buffer_length = sizeof small[i] };
+        if (i == 10) {
+            u[i].buffer = mid;
+            u[i].buffer_length = INLINE_LEN;
+        } else if (i == 20) {
+            u[i].buffer = large;
+            u[i].buffer_length = PLAIN_LEN;
+        }
+        ok += submit(fd, &u[i]) == 0;
+    }
+    check(ok == N, "%d bulk IN URBs in flight: %d accepted", N, ok);
+    uint64_t mask = 1;
+    bool found;
+    if (preloaded()) {
+        found = area_mask(&mask);
+        check(found && mask == 0, "the shared area's %d slots are all taken (mask %#llx)", AREA_SLOTS,
+              (unsigned long long)mask);
+    }
+    int discarded = 0;
+    for (int i = 0; i < N; i++)
+        discarded += io(fd, USBDEVFS_DISCARDURB, &u[i]) == 0;
+    check(discarded == N, "DISCARDURB of each: %d", discarded);
+    static bool seen[N];
+    memset(seen, 0, sizeof seen);
+    int reaped = 0, wrong = 0;
+    double end = now() + 10;
+    while (reaped + wrong < N && now() < end) {
+        struct usbdevfs_urb *got = NULL;
+        if (!wait_reapable(fd, 200))
+            continue;
+        if (io(fd, USBDEVFS_REAPURBNDELAY, &got) != 0)
+            continue;
+        long i = got >= u && got < u + N ? got - u : -1;
+        if (i < 0 || seen[i] || got->status != -ENOENT || got->actual_length != 0) {
+            wrong++;
+            continue;
+        }
+        seen[i] = true;
+        reaped++;
+    }
+    check(reaped == N && wrong == 0, "each reaped once with -ENOENT: %d (%d wrong)", reaped, wrong);
+    if (preloaded()) {
+        found = area_mask(&mask);
+        check(found && mask == ~0ull, "every slot free again (mask %#llx)", (unsigned long long)mask);
+    }
+    close(fd);
+    if (preloaded()) {
+        int left = -1;
+        for (int i = 0; i < 100 && (left = count_areas(0, NULL)) != 0; i++)
+            usleep(1000);
+        check(left == 0, "close() unmaps the file's area (%d left)", left);
+    }
+}
+
+/* Threads submitting on one file and reaping each other's URBs, as libusb
+ * does with several threads: control URBs whose buffers fit a slot, need
+ * the inline block or the plain path, in turn. */
+struct reaper {
+    int fd, id, bad;
+};
+
+static void *reaper_main(void *p)
+{
+    struct reaper *t = p;
+    static const size_t lens[3] = { 8 + 18, 8 + 6000, 8 + 17000 };
+    for (int it = 0; it < 60; it++) {
+        size_t len = lens[(it + t->id) % 3];
+        uint8_t *buf = calloc(1, len);
+        if (!buf) {
+            t->bad++;
+            continue;
+        }
+        const uint8_t setup[8] = { USB_RT_DEVICE_IN, USB_REQ_GET_DESCRIPTOR, 0, USB_DT_DEVICE, 0, 0, 18, 0 };
+        memcpy(buf, setup, sizeof setup);
+        atomic_int done = 0;
+        struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = buf, .buffer_length = (int)len,
+                                  .usercontext = &done };
+        if (submit(t->fd, &u) != 0) {
+            t->bad++;
+            free(buf);
+            continue;
+        }
+        double end = now() + 10;
+        while (!atomic_load(&done) && now() < end) {
+            struct usbdevfs_urb *got = NULL;
+            if (wait_reapable(t->fd, 20) && io(t->fd, USBDEVFS_REAPURBNDELAY, &got) == 0 && got)
+                atomic_store((atomic_int *)got->usercontext, 1);
+        }
+        if (!atomic_load(&done) || u.status != 0 || u.actual_length != 18 || buf[8] != 18 || buf[9] != USB_DT_DEVICE)
+            t->bad++;
+        if (!atomic_load(&done))
+            break;                         /* u is still the bridge's: leave it */
+        free(buf);
+    }
+    return NULL;
+}
+
+static void shared_area_threads(void)
+{
+    enum { THREADS = 4 };
+    int fd = open_node();
+    pthread_t th[THREADS];
+    struct reaper t[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        t[i] = (struct reaper){ .fd = fd, .id = i };
+        if (pthread_create(&th[i], NULL, reaper_main, &t[i]))
+            t[i].bad = -1000;
+    }
+    int bad = 0;
+    for (int i = 0; i < THREADS; i++) {
+        if (t[i].bad != -1000)
+            pthread_join(th[i], NULL);
+        bad += t[i].bad;
+    }
+    check(bad == 0, "%d threads submitting and reaping on one file (slot, inline, plain): %d bad", THREADS, bad);
+    uint64_t mask = 0;
+    if (preloaded()) {
+        bool found = area_mask(&mask);
+        check(found && mask == ~0ull, "every slot free again (mask %#llx)", (unsigned long long)mask);
+    }
+    close(fd);
+}
+
+/* One control URB submitted and reaped: 0, or what went wrong. */
+static int status_urb(int fd)
+{
+    uint8_t b[10] = { SETUP_GET_STATUS };
+    b[8] = b[9] = 0xEE;
+    struct usbdevfs_urb u = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = b, .buffer_length = sizeof b };
+    int r = submit(fd, &u);
+    if (r)
+        return r;
+    struct usbdevfs_urb *got = NULL;
+    bool ready = wait_reapable(fd, 2000);
+    r = io(fd, USBDEVFS_REAPURBNDELAY, &got);
+    return !ready ? -ETIMEDOUT : r ? r : got != &u || u.status || u.actual_length != 2 || b[8] || b[9] ? -EPROTO : 0;
+}
+
+/* Two files of the device: their node is one FIFO, writable while any
+ * completed URB of the device waits. A reaps its last completion from its
+ * area (the preload fills the FIFO at once) while B's waits: B's poll must
+ * still wake (the bridge puts the FIFO right when it reads A's kick). */
+static void shared_area_two_files(void)
+{
+    int a = open_node(), b = open_node();
+    check(status_urb(a) == 0 && status_urb(b) == 0, "a URB on each of two files of the device");
+    uint8_t ba[10] = { SETUP_GET_STATUS }, bb[10] = { SETUP_GET_STATUS };
+    struct usbdevfs_urb ua = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = ba, .buffer_length = sizeof ba };
+    struct usbdevfs_urb ub = { .type = USBDEVFS_URB_TYPE_CONTROL, .buffer = bb, .buffer_length = sizeof bb };
+    check(submit(b, &ub) == 0 && submit(a, &ua) == 0, "B submits, then A");
+    bool ready = wait_reapable(a, 2000);
+    usleep(20000);                                  /* both have completed */
+    struct usbdevfs_urb *got = NULL;
+    check(ready && io(a, USBDEVFS_REAPURBNDELAY, &got) == 0 && got == &ua && ua.status == 0, "A reaps its URB");
+    check(io(a, USBDEVFS_REAPURBNDELAY, &got) == -EAGAIN, "then A has nothing to reap");
+    check(wait_reapable(b, 2000), "B's poll still wakes: its URB waits");
+    got = NULL;
+    check(io(b, USBDEVFS_REAPURBNDELAY, &got) == 0 && got == &ub && ub.status == 0, "B reaps its URB");
+    check(io(a, USBDEVFS_REAPURBNDELAY, &got) == -EAGAIN && io(b, USBDEVFS_REAPURBNDELAY, &got) == -EAGAIN,
+          "then neither has anything to reap");
+    /* at the latest once the bridge has read the last kick */
+    bool writable = true;
+    for (int i = 0; i < 100 && writable; i++) {
+        writable = wait_reapable(a, 0) || wait_reapable(b, 0);
+        if (writable)
+            usleep(10000);
+    }
+    check(!writable, "and the node stops being writable");
+    close(a);
+    close(b);
+}
+
+/* A forked child uses the file (and its area) it inherited. */
+static void shared_area_fork(void)
+{
+    int fd = open_node();
+    check(status_urb(fd) == 0, "a URB before fork()");
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(status_urb(fd) == 0 ? 0 : 1);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a URB in the child on the inherited file");
+    check(status_urb(fd) == 0, "and in the parent after it");
+    uint64_t mask = 0;
+    if (preloaded()) {
+        bool found = area_mask(&mask);
+        check(found && mask == ~0ull, "every slot free (mask %#llx)", (unsigned long long)mask);
+    }
+    close(fd);
+}
+
+/* A client killed with URBs in its slots: the bridge lets its area go
+ * when it sees the file closed, and the next client has all its slots. */
+static void shared_area_killed(void)
+{
+    const char *emu = getenv("HILDA_EMU_PID");
+    pid_t emu_pid = emu ? (pid_t)atol(emu) : 0;
+    int before = emu_pid ? count_areas(emu_pid, NULL) : -1;
+    if (before < 0) {
+        printf("ok - (skipped: the emulator's memory map cannot be read)\n");
+        return;
+    }
+    /* the files closed so far reach the bridge a moment later */
+    for (int i = 0; i < 300 && before > 0; i++) {
+        usleep(10000);
+        before = count_areas(emu_pid, NULL);
+    }
+    check(before == 0, "the areas of the files closed so far are let go (%d left)", before);
+    int sync[2];
+    if (pipe(sync)) {
+        check(false, "pipe: %s", strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sync[0]);
+        int fd = open_node();
+        static uint8_t b[40][64];
+        static struct usbdevfs_urb u[40];
+        if (!claim_when_free(fd, 0))
+            _exit(1);
+        for (int i = 0; i < 40; i++) {
+            u[i] = (struct usbdevfs_urb){ .type = USBDEVFS_URB_TYPE_BULK, .endpoint = 0x81, .buffer = b[i],
+                                          .buffer_length = 64 };
+            if (submit(fd, &u[i]))
+                _exit(1);
+        }
+        if (write(sync[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(sync[1]);
+    char c;
+    bool submitted = read(sync[0], &c, 1) == 1;
+    close(sync[0]);
+    int during = count_areas(emu_pid, NULL);
+    check(submitted && during == before + 1, "a client with 40 URBs in its slots: the emulator maps its area "
+          "(%d -> %d)", before, during);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    int after = -1;
+    for (int i = 0; i < 300 && (after = count_areas(emu_pid, NULL)) != before; i++)
+        usleep(10000);
+    check(after == before, "killed: its area is let go (%d)", after);
+    int fd = open_node();
+    check(claim_when_free(fd, 0), "its interface is free again");
+    check(status_urb(fd) == 0, "the next client's URB");
+    uint64_t mask = 0;
+    bool found = area_mask(&mask);
+    check(found && mask == ~0ull, "with every slot of its own area free (mask %#llx)", (unsigned long long)mask);
+    close(fd);
+}
+
+/* This program once more without libhilda-emu-preload.so: umockdev's
+ * preload alone, so every URB takes the plain path. */
+static void without_preload(const char *self)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char keep[1024] = "";
+    if (old) {
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", old);
+        for (char *save = NULL, *tok = strtok_r(copy, ": ", &save); tok; tok = strtok_r(NULL, ": ", &save)) {
+            if (strstr(tok, "libhilda-emu-preload.so"))
+                continue;
+            size_t n = strlen(keep);
+            snprintf(keep + n, sizeof keep - n, "%s%s", n ? ":" : "", tok);
+        }
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("LD_PRELOAD", keep, 1);
+        setenv("HILDA_TORTURE_PLAIN", node, 1);
+        execl(self, self, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "without our preload (the plain path): exit %d",
+          WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static int plain_main(void)
+{
+    printf("# without libhilda-emu-preload.so\n");
+    check(!preloaded(), "LD_PRELOAD has umockdev's preload only");
+    async_urbs();
+    shared_area_full();
+    shared_area_threads();
+    shared_area_two_files();
+    check(count_areas(0, NULL) == 0, "no shared area was made");
+    printf("%s: %d failed (without our preload)\n", failures ? "FAILED" : "passed", failures);
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    const char *plain = getenv("HILDA_TORTURE_PLAIN");
+    if (plain) {
+        snprintf(node, sizeof node, "%s", plain);
+        return plain_main();
+    }
     libusb_context *ctx;
     if (libusb_init(&ctx)) {
         printf("FAILED - libusb_init\n");
@@ -587,6 +959,17 @@ int main(void)
     run_child(child_dies_mid_async, "SIGKILL with URBs in flight", 100);
     run_child(child_dies_mid_sync, "SIGKILL inside a synchronous CONTROL", 100);
     concurrent_clients();
+    if (preloaded()) {
+        shared_area_full();
+        shared_area_threads();
+        shared_area_two_files();
+        shared_area_fork();
+        shared_area_killed();
+        without_preload(argv[0]);
+    } else {
+        printf("FAILED - libhilda-emu-preload.so is not in LD_PRELOAD (run this under hilda-emu run)\n");
+        failures++;
+    }
     disconnect();
     printf("%s: %d failed\n", failures ? "FAILED" : "passed", failures);
     return failures ? 1 : 0;
