@@ -3,8 +3,9 @@
  * exceptions that are faults. The NVIC model (nvic.c) decides which
  * exception to take; this file takes it.
  *
- * Facts this file relies on (measured on Unicorn 2.0.1 as Debian ships it,
- * see docs/emulator.md):
+ * Facts this file relies on (measured on Unicorn 2.0.1 as Debian 12 ships
+ * it, and holding on 2.1.1, Debian 13's: emu/test/unit/test_machine.c passes
+ * on both; see docs/emulator.md):
  *  - uc_emu_stop is only ever called from the block hook (PC = block start,
  *    the block not yet run) or from the interrupt hook; MMIO and memory
  *    callbacks set `attention` instead.

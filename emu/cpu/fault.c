@@ -166,7 +166,7 @@ void mcpu_mem_fault(struct machine *m, uc_err e)
 
 /* Execution with EPSR.T clear. A Cortex-M runs Thumb only: a BX/BLX/POP/LDR
  * to PC with bit 0 clear takes the branch and the next instruction raises
- * an INVSTATE UsageFault (CFSR bit 17). Unicorn 2.0.1 instead stops the run
+ * an INVSTATE UsageFault (CFSR bit 17). Unicorn (2.0.1, 2.1.1) instead stops the run
  * with UC_ERR_INSN_INVALID (it tries to decode ARM code at the target), PC
  * at the target and xPSR.T clear, so the caller tells it apart by T. */
 void mcpu_invstate_fault(struct machine *m, uint32_t pc)
