@@ -219,7 +219,9 @@ def offline(tmp_path):
     cache.mkdir()
 
     def run(*args):
-        env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", HILDA_UNICORN_CACHE=str(cache))
+        # the user's own choice of suite or mirror (HILDA_UNICORN_*) must not reach the script under test
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HILDA_UNICORN_")}
+        env.update(PATH=f"{bin_dir}:{os.environ['PATH']}", HILDA_UNICORN_CACHE=str(cache))
         proc = subprocess.run([FETCH_UNICORN, *args], capture_output=True, text=True, env=env, timeout=60)
         return proc.returncode, proc.stdout.splitlines(), proc.stderr, log.exists()
     run.cache = cache

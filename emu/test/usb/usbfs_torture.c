@@ -724,10 +724,19 @@ static void *reaper_main(void *p)
     return NULL;
 }
 
+static int status_urb(int fd);
+
 static void shared_area_threads(void)
 {
     enum { THREADS = 4 };
     int fd = open_node();
+    /* One URB first, alone: it makes the file's area. Were the threads'
+     * first URBs the file's first, the others' (sent the inline way while
+     * one thread asks for the area) could be in flight when the bridge gets
+     * the request, and it refuses an area to a busy file for good (its ring
+     * must hold every completion of the file): correct, only slower, and
+     * then there are no slots to check. */
+    check(status_urb(fd) == 0, "a first URB on the file, alone");
     pthread_t th[THREADS];
     struct reaper t[THREADS];
     for (int i = 0; i < THREADS; i++) {
