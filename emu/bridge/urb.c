@@ -551,17 +551,11 @@ void urbq_owner_release(struct urbq *q, struct urb_owner *o, void (*forget)(stru
         }
         unref_locked(u, &dead);
     }
-    while (o->done) {
-        struct urb *u = o->done;
-        o->done = u->next;
-        u->next = NULL;
-        u->owner = NULL;
+    for (struct urb *u; (u = pop_done_locked(o));) {
         if (forget)
             forget(u);
-        reapable_add(u->dev, -1);
         unref_locked(u, &dead);
     }
-    o->done_tail = NULL;
     if (o->dev) {
         for (unsigned i = 0; i < HOST_MAX_INTERFACES; i++) {
             if (o->dev->claims[i] == o)

@@ -52,32 +52,36 @@
 #include "hilda/usb.h"
 #include "usbfs_inline.h"
 
-typedef int (*ioctl_fn)(int, unsigned long, ...);
+/* The next definition of `name` after ours (umockdev's, then libc's),
+ * looked up once into *slot. */
+static void *next_symbol(void *_Atomic *slot, const char *name)
+{
+    void *sym = atomic_load_explicit(slot, memory_order_acquire);
+    if (!sym) {
+        sym = dlsym(RTLD_NEXT, name);
+        atomic_store_explicit(slot, sym, memory_order_release);
+    }
+    return sym;
+}
 
+typedef int (*ioctl_fn)(int, unsigned long, ...);
+typedef int (*close_fn)(int);
+
+/* dlsym returns an object pointer; POSIX makes its conversion to a
+ * function pointer work */
 static ioctl_fn next_ioctl(void)
 {
-    static _Atomic(ioctl_fn) next;
-    ioctl_fn f = atomic_load_explicit(&next, memory_order_acquire);
-    if (!f) {
-        /* dlsym returns an object pointer; POSIX makes this conversion work */
-        void *sym = dlsym(RTLD_NEXT, "ioctl");
-        *(void **)&f = sym;
-        atomic_store_explicit(&next, f, memory_order_release);
-    }
+    static void *_Atomic next;
+    ioctl_fn f;
+    *(void **)&f = next_symbol(&next, "ioctl");
     return f;
 }
 
-typedef int (*close_fn)(int);
-
 static close_fn next_close(void)
 {
-    static _Atomic(close_fn) next;
-    close_fn f = atomic_load_explicit(&next, memory_order_acquire);
-    if (!f) {
-        void *sym = dlsym(RTLD_NEXT, "close");
-        *(void **)&f = sym;
-        atomic_store_explicit(&next, f, memory_order_release);
-    }
+    static void *_Atomic next;
+    close_fn f;
+    *(void **)&f = next_symbol(&next, "close");
     return f;
 }
 

@@ -7,9 +7,10 @@
  *
  * usage: control_loop FIRMWARE TRANSFERS [off|warn|error]
  * Prints one line: "N transfers, I instructions, X interrupts, S slices,
- * D dma, V us virtual, E s executing, unicorn A.B.C" counted over the
- * transfer loop only (E: host time inside Unicorn, as hilda-emu's summary
- * counts it). Exit 1 on any
+ * D dma, F tlb flushes, V us virtual, E s executing, unicorn A.B.C" counted
+ * over the transfer loop only (F: the sanitizer's watch flushing Unicorn
+ * 2.1's TLB for a newly watched page, 0 once EP0's buffer page is watched;
+ * E: host time inside Unicorn, as hilda-emu's summary counts it). Exit 1 on any
  * error (no connection, a transfer that fails or returns a wrong
  * descriptor, a fault, a sanitizer report in error mode).
  *
@@ -126,9 +127,9 @@ int main(int argc, char **argv)
         goto out;
     }
     printf("%ld transfers, %" PRIu64 " instructions, %" PRIu64 " interrupts, %" PRIu64 " slices, %" PRIu64
-           " dma, %" PRIu64 " us virtual, %.4f s executing, unicorn %s\n",
+           " dma, %" PRIu64 " tlb flushes, %" PRIu64 " us virtual, %.4f s executing, unicorn %s\n",
            n, b.instructions - a.instructions, b.interrupts - a.interrupts, b.slices - a.slices,
-           b.dma_transfers - a.dma_transfers, (uint64_t)((soc_now(soc) - t0) / SOC_CYCLES_PER_US),
+           b.dma_transfers - a.dma_transfers, b.tlb_flushes - a.tlb_flushes, (uint64_t)((soc_now(soc) - t0) / SOC_CYCLES_PER_US),
            (double)(b.cpu_ns - a.cpu_ns) / 1e9, machine_unicorn_version());
     status = 0;
 out:
